@@ -11,53 +11,105 @@ from techfin.recognition.rules import load
 
 # The notice's table, written out independently of the data file (persons, 万元).
 # group: (metrics ceiling, medium lower bounds, small lower bounds)
-NOTICE = {
+NOTICE: dict[str, tuple[dict[str, int], dict[str, int], dict[str, int]]] = {
     "agriculture": ({"revenue": 20000}, {"revenue": 500}, {"revenue": 50}),
-    "industry": ({"employees": 1000, "revenue": 40000}, {"employees": 300, "revenue": 2000},
-                 {"employees": 20, "revenue": 300}),
-    "construction": ({"revenue": 80000, "assets": 80000}, {"revenue": 6000, "assets": 5000},
-                     {"revenue": 300, "assets": 300}),
-    "wholesale": ({"employees": 200, "revenue": 40000}, {"employees": 20, "revenue": 5000},
-                  {"employees": 5, "revenue": 1000}),
-    "retail": ({"employees": 300, "revenue": 20000}, {"employees": 50, "revenue": 500},
-               {"employees": 10, "revenue": 100}),
-    "transport": ({"employees": 1000, "revenue": 30000}, {"employees": 300, "revenue": 3000},
-                  {"employees": 20, "revenue": 200}),
-    "warehousing": ({"employees": 200, "revenue": 30000}, {"employees": 100, "revenue": 1000},
-                    {"employees": 20, "revenue": 100}),
-    "postal": ({"employees": 1000, "revenue": 30000}, {"employees": 300, "revenue": 2000},
-               {"employees": 20, "revenue": 100}),
-    "accommodation": ({"employees": 300, "revenue": 10000}, {"employees": 100, "revenue": 2000},
-                      {"employees": 10, "revenue": 100}),
-    "catering": ({"employees": 300, "revenue": 10000}, {"employees": 100, "revenue": 2000},
-                 {"employees": 10, "revenue": 100}),
-    "information_transmission": ({"employees": 2000, "revenue": 100000},
-                                 {"employees": 100, "revenue": 1000},
-                                 {"employees": 10, "revenue": 100}),
-    "software_it_services": ({"employees": 300, "revenue": 10000},
-                             {"employees": 100, "revenue": 1000}, {"employees": 10, "revenue": 50}),
-    "real_estate_development": ({"revenue": 200000, "assets": 10000},
-                                {"revenue": 1000, "assets": 5000},
-                                {"revenue": 100, "assets": 2000}),
-    "property_management": ({"employees": 1000, "revenue": 5000},
-                            {"employees": 300, "revenue": 1000},
-                            {"employees": 100, "revenue": 500}),
-    "leasing_business_services": ({"employees": 300, "assets": 120000},
-                                  {"employees": 100, "assets": 8000},
-                                  {"employees": 10, "assets": 100}),
+    "industry": (
+        {"employees": 1000, "revenue": 40000},
+        {"employees": 300, "revenue": 2000},
+        {"employees": 20, "revenue": 300},
+    ),
+    "construction": (
+        {"revenue": 80000, "assets": 80000},
+        {"revenue": 6000, "assets": 5000},
+        {"revenue": 300, "assets": 300},
+    ),
+    "wholesale": (
+        {"employees": 200, "revenue": 40000},
+        {"employees": 20, "revenue": 5000},
+        {"employees": 5, "revenue": 1000},
+    ),
+    "retail": (
+        {"employees": 300, "revenue": 20000},
+        {"employees": 50, "revenue": 500},
+        {"employees": 10, "revenue": 100},
+    ),
+    "transport": (
+        {"employees": 1000, "revenue": 30000},
+        {"employees": 300, "revenue": 3000},
+        {"employees": 20, "revenue": 200},
+    ),
+    "warehousing": (
+        {"employees": 200, "revenue": 30000},
+        {"employees": 100, "revenue": 1000},
+        {"employees": 20, "revenue": 100},
+    ),
+    "postal": (
+        {"employees": 1000, "revenue": 30000},
+        {"employees": 300, "revenue": 2000},
+        {"employees": 20, "revenue": 100},
+    ),
+    "accommodation": (
+        {"employees": 300, "revenue": 10000},
+        {"employees": 100, "revenue": 2000},
+        {"employees": 10, "revenue": 100},
+    ),
+    "catering": (
+        {"employees": 300, "revenue": 10000},
+        {"employees": 100, "revenue": 2000},
+        {"employees": 10, "revenue": 100},
+    ),
+    "information_transmission": (
+        {"employees": 2000, "revenue": 100000},
+        {"employees": 100, "revenue": 1000},
+        {"employees": 10, "revenue": 100},
+    ),
+    "software_it_services": (
+        {"employees": 300, "revenue": 10000},
+        {"employees": 100, "revenue": 1000},
+        {"employees": 10, "revenue": 50},
+    ),
+    "real_estate_development": (
+        {"revenue": 200000, "assets": 10000},
+        {"revenue": 1000, "assets": 5000},
+        {"revenue": 100, "assets": 2000},
+    ),
+    "property_management": (
+        {"employees": 1000, "revenue": 5000},
+        {"employees": 300, "revenue": 1000},
+        {"employees": 100, "revenue": 500},
+    ),
+    "leasing_business_services": (
+        {"employees": 300, "assets": 120000},
+        {"employees": 100, "assets": 8000},
+        {"employees": 10, "assets": 100},
+    ),
     "other": ({"employees": 300}, {"employees": 100}, {"employees": 10}),
-}  # fmt: skip
+}
 
 NAMES = {
-    "agriculture": "农、林、牧、渔业", "industry": "工业", "construction": "建筑业",
-    "wholesale": "批发业", "retail": "零售业", "transport": "交通运输业", "warehousing": "仓储业",
-    "postal": "邮政业", "accommodation": "住宿业", "catering": "餐饮业",
-    "information_transmission": "信息传输业", "software_it_services": "软件和信息技术服务业",
-    "real_estate_development": "房地产开发经营", "property_management": "物业管理",
-    "leasing_business_services": "租赁和商务服务业", "other": "其他未列明行业",
-}  # fmt: skip
+    "agriculture": "农、林、牧、渔业",
+    "industry": "工业",
+    "construction": "建筑业",
+    "wholesale": "批发业",
+    "retail": "零售业",
+    "transport": "交通运输业",
+    "warehousing": "仓储业",
+    "postal": "邮政业",
+    "accommodation": "住宿业",
+    "catering": "餐饮业",
+    "information_transmission": "信息传输业",
+    "software_it_services": "软件和信息技术服务业",
+    "real_estate_development": "房地产开发经营",
+    "property_management": "物业管理",
+    "leasing_business_services": "租赁和商务服务业",
+    "other": "其他未列明行业",
+}
 
-UNIT = {"employees": 1, "revenue": Decimal("0.01"), "assets": Decimal("0.01")}
+UNIT: dict[str, Decimal] = {
+    "employees": Decimal(1),
+    "revenue": Decimal("0.01"),
+    "assets": Decimal("0.01"),
+}
 LEVELS = ("large", "medium", "small")
 BELOW = {"large": "medium", "medium": "small", "small": "micro"}
 
@@ -86,17 +138,17 @@ def _edge_cases() -> list[tuple[str, str, str, str]]:
 @pytest.mark.parametrize(("key", "level", "metric", "delta"), _edge_cases())
 def test_every_band_edge(key: str, level: str, metric: str, delta: str) -> None:
     bounds = dict(zip(LEVELS, NOTICE[key], strict=True))[level]
-    values: dict[str, int | Decimal] = {m: Decimal(v) if m != "employees" else v
-                                        for m, v in bounds.items()}  # fmt: skip
+    values: dict[str, int | Decimal] = {
+        m: Decimal(v) if m != "employees" else v for m, v in bounds.items()
+    }
     # metrics of the group not used at this level: put them at this level's fellow bounds or,
     # if absent there, high enough not to matter
     for m in set(NOTICE[key][0]) | set(NOTICE[key][1]) | set(NOTICE[key][2]):
         values.setdefault(m, 10**7 if m == "employees" else Decimal(10**7))
     edge = bounds[metric]
     step = UNIT[metric]
-    values[metric] = {"at": edge, "below": edge - step, "above": edge + step}[delta]
-    if metric != "employees":
-        values[metric] = Decimal(values[metric])
+    moved: Decimal = {"at": Decimal(edge), "below": edge - step, "above": edge + step}[delta]
+    values[metric] = int(moved) if metric == "employees" else Decimal(moved)
     result = size.classify(key, **values)  # type: ignore[arg-type]
     expected = BELOW[level] if delta == "below" else level
     assert result.size == expected, (key, level, metric, delta, values, result.reason)

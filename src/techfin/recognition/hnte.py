@@ -123,14 +123,15 @@ def _expert_item(
 ) -> ScoreItem:
     if value is None:
         return ScoreItem(key, label, "?", 0, top, top, "expert-judged, not supplied", judged=True)
+    param = {"ip_advancement": "tech_advancement", "ip_core_support": "core_support"}[key]
     if isinstance(value, str):
         band = value.strip().upper()
         if band not in bands:
-            raise ValueError(f"{key}: expected points 0–{top} or a band {'/'.join(bands)}")
+            raise ValueError(f"{param}: expected points 0–{top} or a band {'/'.join(bands)}")
         lo, hi = bands[band]
         return ScoreItem(key, label, band, lo, hi, top, f"experts' band {band}", judged=True)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-        raise ValueError(f"{key}: expected points 0–{top} or a band letter, got {value!r}")
+        raise ValueError(f"{param}: expected points 0–{top} or a band letter, got {value!r}")
     band = next((b for b, (lo, hi) in bands.items() if lo <= value <= hi), "?")
     return ScoreItem(key, label, band, value, value, top, "experts' points supplied", judged=True)
 
