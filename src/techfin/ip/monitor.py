@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -158,7 +158,7 @@ def detect_alerts(
         found.append(
             (
                 AlertKind.REMAINING_LIFE_LOW,
-                add_years(status.term_end, -minimum),
+                add_years(status.term_end, -minimum) + timedelta(days=1),
                 f"remaining legal life {status.remaining_years} years < policy {minimum}",
             )
         )
