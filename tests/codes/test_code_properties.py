@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 
+import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -177,6 +178,9 @@ def dirty_codes(draw: st.DrawFn) -> str:
 @given(st.lists(dirty_codes(), min_size=1, max_size=40))
 def test_validate_many_agrees_with_validate(rows: list[str]) -> None:
     bulk = uscc.validate_many(rows)
+    arrow = uscc.validate_many(pa.array(rows))
+    assert arrow.reason.tolist() == bulk.reason.tolist()
+    assert arrow.fixes == bulk.fixes
     for i, row in enumerate(rows):
         single = uscc.validate(row)
         assert bool(bulk.valid[i]) == single.valid, row

@@ -205,3 +205,20 @@ def test_validate_many_accepts_arrow_and_numpy() -> None:
     assert uscc.validate_many(pa.array(rows)).valid.tolist() == [True, False]
     assert uscc.validate_many(np.array(rows)).valid.tolist() == [True, False]
     assert uscc.validate_many([]).valid.tolist() == []
+
+
+def test_validate_many_arrow_fast_path_variants() -> None:
+    import polars as pl
+    import pyarrow as pa
+
+    rows = [GOOD, GOOD.lower(), GOOD[:17] + "X", GOOD[:10] + "O" + GOOD[11:]]
+    expected = [True, True, False, False]
+    assert uscc.validate_many(pa.array(rows)).valid.tolist() == expected
+    assert uscc.validate_many(pa.array(rows, pa.large_string())).valid.tolist() == expected
+    assert uscc.validate_many(pa.chunked_array([rows[:1], rows[1:]])).valid.tolist() == expected
+    assert uscc.validate_many(pl.Series(rows)).valid.tolist() == expected
+    sliced = uscc.validate_many(pa.array(rows).slice(1, 2))
+    assert sliced.valid.tolist() == [True, False]
+    assert sliced.fixes == {0: GOOD}
+    with_null = uscc.validate_many(pa.array([GOOD, None]))
+    assert with_null.reason.tolist() == [Reason.OK, Reason.MISSING]

@@ -386,15 +386,21 @@ def validate_many(
 ) -> BulkCheck:
     """Validate many codes at once (batch ingest); agrees with `validate` row by row.
 
+    Accepts a list of str (None allowed), a NumPy array, or a pyarrow / polars string column.
     Rows that are plain 18-character ASCII go through a vectorised NumPy kernel (lowercase
     letters included, reported in `fixes`); the rest (other lengths, full-width characters,
     spaces, None) go through `validate` one by one, so their normalisation and reason are
-    exactly the per-code ones.
+    exactly the per-code ones. An Arrow string column whose values are all 18 bytes is read
+    straight from its data buffer, without making Python strings.
     """
+    arrow = _arrow_matrix(codes)
+    if arrow is not None:
+        array, mat = arrow
+        n = len(array)
+        fast = np.arange(n)
+        return _finish(n, fast, mat, lambda i: array[i].as_py(), check_org)
     rows = _as_strings(codes)
     n = len(rows)
-    reason = np.zeros(n, dtype=np.uint8)
-    fixes: dict[int, str] = {}
     try:
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=n)
     except TypeError:
@@ -415,10 +421,23 @@ def validate_many(
         ascii_mask = np.fromiter((rows[i].isascii() for i in fast), dtype=np.bool_)
         fast = fast[ascii_mask]
         raw = "".join(rows[i] for i in fast).encode("ascii")
+    mat = np.frombuffer(raw, dtype=np.uint8).reshape(-1, LENGTH)
+    return _finish(n, fast, mat, rows.__getitem__, check_org)
+
+
+def _finish(
+    n: int,
+    fast: npt.NDArray[np.intp],
+    mat: npt.NDArray[np.uint8],
+    row_at: Any,
+    check_org: bool,
+) -> BulkCheck:
+    """Run the kernel on the rows in `fast` (whose bytes are `mat`), the rest one by one."""
+    reason = np.zeros(n, dtype=np.uint8)
+    fixes: dict[int, str] = {}
     slow_mask = np.ones(n, dtype=np.bool_)
     slow_mask[fast] = False
     if fast.size:
-        mat = np.frombuffer(raw, dtype=np.uint8).reshape(-1, LENGTH)
         fast_reason, lower = _kernel(mat, check_org)
         # A space or hyphen inside an 18-character row is normalised away by `validate`, so
         # rows the kernel rejects for their alphabet are re-checked one by one.
@@ -429,9 +448,9 @@ def validate_many(
             fast, fast_reason, lower = fast[keep], fast_reason[keep], lower[keep]
         reason[fast] = fast_reason
         for i in fast[lower].tolist():
-            fixes[i] = rows[i].upper()
+            fixes[i] = str(row_at(i)).upper()
     for i in np.flatnonzero(slow_mask).tolist():
-        row = rows[i]
+        row = row_at(i)
         if not isinstance(row, str):
             reason[i] = Reason.MISSING
             continue
@@ -440,3 +459,37 @@ def validate_many(
         if check.normalised != row:
             fixes[i] = check.normalised
     return BulkCheck(valid=reason == Reason.OK, reason=reason, fixes=fixes)
+
+
+def _arrow_matrix(codes: Any) -> tuple[Any, npt.NDArray[np.uint8]] | None:
+    """(array, n×18 byte matrix) for an Arrow string column of 18-byte values, else None."""
+    module = type(codes).__module__
+    if not module.startswith(("pyarrow", "polars")):
+        return None
+    import pyarrow as pa
+
+    array = codes
+    if module.startswith("polars"):
+        array = codes.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not isinstance(array, pa.Array) or array.null_count:
+        return None
+    if pa.types.is_string_view(array.type):
+        array = array.cast(pa.string())
+    if pa.types.is_string(array.type):
+        offset_type: Any = np.int32
+    elif pa.types.is_large_string(array.type):
+        offset_type = np.int64
+    else:
+        return None
+    n = len(array)
+    if n == 0:
+        return None
+    _, offsets_buf, data_buf = array.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset : array.offset + n + 1]
+    if not (np.diff(offsets) == LENGTH).all():
+        return None
+    start = int(offsets[0])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[start : start + LENGTH * n]
+    return array, data.reshape(n, LENGTH)
