@@ -10,6 +10,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Cheap argon2 parameters for the many test users (see techfin.services.security).
+os.environ.setdefault("TECHFIN_FAST_PASSWORD_HASH", "1")
+
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -20,3 +23,108 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# --- databases: every storage and service test runs on SQLite and on PostgreSQL ----------------
+
+import shutil  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "TECHFIN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"PostgreSQL at {PG_ADMIN_URL} does not answer ({type(exc).__name__})"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is much faster)."""
+    from techfin.store.db import make_engine
+    from techfin.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A freshly created PostgreSQL database for this run, migrated, dropped at the end."""
+    import sqlalchemy as sa
+
+    from techfin.store.db import make_engine
+    from techfin.store.migrate import upgrade
+
+    reason = _pg_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    name = f"techfin_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    import sqlalchemy as sa
+
+    from techfin.store.tables import Base
+
+    engine = sa.create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """A migrated, empty database: SQLite and PostgreSQL in turn."""
+    from techfin.store.db import Database
+
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "techfin.sqlite3"
+        shutil.copy(template, path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        url: str = request.getfixturevalue("pg_database")
+        _truncate_pg(url)
+        database = Database(url)
+    yield database
+    database.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

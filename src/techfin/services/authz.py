@@ -1,0 +1,30 @@
+"""Access rules: every service call names the roles it admits and checks the tenant.
+
+A record of another institution is reported as not found, so a caller learns nothing about
+other tenants' data. The regulator reads across institutions only through the supervision
+services, never through these generic checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from techfin.services.context import Actor, Role
+from techfin.services.errors import Forbidden, NotFound
+
+
+def require_role(actor: Actor, roles: Iterable[Role], action: str) -> None:
+    allowed = set(roles)
+    if actor.is_system:
+        return
+    if actor.role not in allowed:
+        names = ", ".join(sorted(str(r) for r in allowed))
+        raise Forbidden(f"{action} needs one of the roles: {names}; you are {actor.role}")
+
+
+def require_institution(actor: Actor, institution_id: int | None, what: str) -> None:
+    """The record belongs to `institution_id`; only that institution's users may touch it."""
+    if actor.is_system:
+        return
+    if institution_id is None or actor.institution_id != institution_id:
+        raise NotFound(f"{what} not found")

@@ -1,0 +1,450 @@
+"""Load the generated demo world (`techfin.synth`) into an empty database.
+
+Bulk inserts, one transaction: the database holds the whole world or nothing. Users' demo
+passwords are hashed with argon2 here; the logins are listed in the README. A slice of the
+enterprises grants consents to the demo banks so the pages have data to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from techfin.services import audit
+from techfin.services.context import Actor
+from techfin.services.errors import Conflict
+from techfin.services.security import hash_password
+from techfin.store.db import Database
+from techfin.store.tables import (
+    AnnualFinancials,
+    Branch,
+    Consent,
+    CreditRegisterSummary,
+    Enterprise,
+    Expert,
+    ExpertConflict,
+    FundingRound,
+    GrantedTitle,
+    Institution,
+    Patent,
+    QuarterlyActivity,
+    User,
+)
+
+DEMO_AS_OF = dt.date(2026, 10, 31)
+CLASS_ORDER = ["normal", "special_mention", "substandard", "doubtful", "loss"]
+PATENT_KIND = {
+    "invention": "invention",
+    "utility_model": "utility",
+    "utility": "utility",
+    "design": "design",
+    "1": "invention",
+    "2": "utility",
+    "3": "design",
+}
+
+
+def _yuan(fen: int | None) -> Decimal:
+    return Decimal(int(fen or 0)).scaleb(-2)
+
+
+def status(db: Database) -> dict[str, Any]:
+    with db.read() as session:
+        institutions = session.scalar(select(func.count(Institution.id))) or 0
+        enterprises = session.scalar(select(func.count(Enterprise.id))) or 0
+    return {"empty": institutions == 0, "institutions": institutions, "enterprises": enterprises}
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    return list(table.to_pylist())
+
+
+def load(
+    db: Database,
+    *,
+    seed: int = 20211126,
+    enterprises: int = 3000,
+    as_of: dt.date = DEMO_AS_OF,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Generate the world from `seed` and insert it; refuses a database that is not empty."""
+    from techfin.synth import generate
+
+    started = time.perf_counter()
+    if not status(db)["empty"]:
+        raise Conflict("the database already holds data; demo load needs an empty database")
+    actor = Actor.system("demo")
+    with db.transaction() as session:
+        loader = _Loader(session, as_of)
+        for batch in generate(seed, enterprises, as_of=as_of):
+            tables = dict(batch.tables)
+            if not loader.world_loaded and tables.get("institutions") is not None:
+                loader.world(tables)
+            loader.enterprises(tables)
+        loader.users_and_experts()
+        loader.enterprise_logins()
+        loader.consents()
+        counts = loader.counts
+        audit.record(
+            session,
+            actor,
+            "demo.load",
+            "database",
+            reason=f"seed {seed}",
+            after={k: counts[k] for k in sorted(counts)},
+        )
+    report: dict[str, Any] = dict(sorted(counts.items()))
+    report["seconds"] = time.perf_counter() - started
+    report["seed"] = seed
+    return report
+
+
+class _Loader:
+    """Inserts one generated world; keeps the id maps between batches."""
+
+    def __init__(self, session: Session, as_of: dt.date) -> None:
+        self.session = session
+        self.as_of = as_of
+        self.counts: dict[str, int] = defaultdict(int)
+        self.world_loaded = False
+        self.ids: dict[int, int] = {}
+        self.inst_ids: dict[str, int] = {}
+        self.branch_ids: dict[tuple[str, str], int] = {}
+        self.uscc_ids: dict[str, int] = {}
+        self.pending_users: list[dict[str, Any]] = []
+        self.pending_experts: list[dict[str, Any]] = []
+        self.pending_conflicts: list[dict[str, Any]] = []
+
+    def world(self, batch: dict[str, Any]) -> None:
+        institutions = _rows(batch["institutions"])
+        self.session.execute(
+            insert(Institution),
+            [
+                {
+                    "code": r["code"],
+                    "name": r["name"],
+                    "name_en": r.get("name_en") or "",
+                    "kind": r["kind"],
+                }
+                for r in institutions
+            ],
+        )
+        self.inst_ids = inst_ids = dict(
+            self.session.execute(select(Institution.code, Institution.id)).tuples().all()
+        )
+        self.counts["institutions"] = len(institutions)
+        branches = _rows(batch.get("branches")) if batch.get("branches") is not None else []
+        # parents first: head offices, then branches, then sub-branches
+        order = {"head_office": 0, "branch": 1, "tech_subbranch": 2}
+        branch_ids = self.branch_ids
+        for r in sorted(branches, key=lambda b: order.get(b["kind"], 3)):
+            limit = r.get("delegated_limit_fen")
+            branch = Branch(
+                institution_id=inst_ids[r["institution_code"]],
+                parent_id=branch_ids.get((r["institution_code"], r.get("parent_code") or "")),
+                code=r["code"],
+                name=r["name"],
+                kind=r["kind"],
+                delegated_limits={"exposure_yuan": str(_yuan(limit))} if limit else {},
+            )
+            self.session.add(branch)
+            self.session.flush()
+            branch_ids[(r["institution_code"], r["code"])] = branch.id
+        self.counts["branches"] = len(branches)
+        self.pending_users = _rows(batch["users"]) if batch.get("users") is not None else []
+        self.pending_experts = _rows(batch["experts"]) if batch.get("experts") is not None else []
+        self.world_loaded = True
+
+    def enterprises(self, batch: dict[str, Any]) -> None:
+        if batch.get("enterprises") is None:
+            return
+        rows = _rows(batch["enterprises"])
+        self.session.execute(
+            insert(Enterprise),
+            [
+                {
+                    "uscc": r["uscc"],
+                    "name": r["name"],
+                    "name_en": r.get("name_en") or "",
+                    "former_names": [r["former_name"]] if r.get("former_name") else [],
+                    "industry_code": r["industry_code"],
+                    "province": r.get("province") or "",
+                    "area_code": r.get("area_code") or "",
+                    "registered_on": r["registered_on"],
+                    "registered_capital": _yuan(r.get("registered_capital_fen")),
+                    "legal_form": r.get("legal_form") or "",
+                    "as_of": self.as_of,
+                }
+                for r in rows
+            ],
+        )
+        by_uscc = dict(
+            self.session.execute(
+                select(Enterprise.uscc, Enterprise.id).where(
+                    Enterprise.uscc.in_([r["uscc"] for r in rows])
+                )
+            )
+            .tuples()
+            .all()
+        )
+        for r in rows:
+            self.ids[int(r["enterprise_id"])] = by_uscc[r["uscc"]]
+        self.counts["enterprises"] += len(rows)
+
+        def eid(r: dict[str, Any]) -> int:
+            return self.ids[int(r["enterprise_id"])]
+
+        if batch.get("financials") is not None:
+            fin = _rows(batch["financials"])
+            self.session.execute(
+                insert(AnnualFinancials),
+                [
+                    {
+                        "enterprise_id": eid(r),
+                        "year": r["year"],
+                        "revenue": _yuan(r["revenue_fen"]),
+                        "cost_of_sales": _yuan(r["cost_of_sales_fen"]),
+                        "net_profit": _yuan(r["net_profit_fen"]),
+                        "total_assets": _yuan(r["total_assets_fen"]),
+                        "total_liabilities": _yuan(r["total_liabilities_fen"]),
+                        "rd_expense": _yuan(r["rd_expense_fen"]),
+                        "employees": r["employees"],
+                        "as_of": dt.date(int(r["year"]) + 1, 5, 31),
+                    }
+                    for r in fin
+                ],
+            )
+            self.counts["financials"] += len(fin)
+        quarters: dict[tuple[int, str], dict[str, Any]] = {}
+
+        def quarter(r: dict[str, Any]) -> dict[str, Any]:
+            key = (eid(r), f"{r['year']}Q{r['quarter']}")
+            return quarters.setdefault(
+                key,
+                {
+                    "enterprise_id": key[0],
+                    "quarter": key[1],
+                    "insured_staff": 0,
+                    "tax_paid": Decimal(0),
+                    "exports": Decimal(0),
+                    "power_kwh": 0,
+                    "as_of": self.as_of,
+                },
+            )
+
+        for name in ("social_security", "tax", "customs", "utilities"):
+            if batch.get(name) is None:
+                continue
+            for r in _rows(batch[name]):
+                q = quarter(r)
+                if name == "social_security":
+                    q["insured_staff"] = r["insured_end"]
+                elif name == "tax":
+                    q["tax_paid"] = _yuan(r["vat_fen"]) + _yuan(r["cit_fen"])
+                elif name == "customs":
+                    q["exports"] = _yuan(r["exports_fen"])
+                else:
+                    q["power_kwh"] = r["power_kwh"]
+        if quarters:
+            self.session.execute(insert(QuarterlyActivity), list(quarters.values()))
+            self.counts["quarterly_activity"] += len(quarters)
+        if batch.get("patents") is not None:
+            pats = _rows(batch["patents"])
+            self.session.execute(
+                insert(Patent),
+                [
+                    {
+                        "number": r["application_no"],
+                        "enterprise_id": eid(r),
+                        "kind": PATENT_KIND.get(str(r["patent_type"]), str(r["patent_type"])),
+                        "filed_on": r["filed_on"],
+                        "granted_on": r.get("granted_on"),
+                        "status": r["status"],
+                        "ipc": r.get("ipc") or "",
+                        "claims": r.get("claims") or 0,
+                        "forward_citations": r.get("forward_citations_5y") or 0,
+                        "as_of": r.get("status_on") or self.as_of,
+                    }
+                    for r in pats
+                ],
+            )
+            self.counts["patents"] += len(pats)
+        if batch.get("funding_rounds") is not None:
+            rounds = _rows(batch["funding_rounds"])
+            self.session.execute(
+                insert(FundingRound),
+                [
+                    {
+                        "enterprise_id": eid(r),
+                        "stage": r["stage"],
+                        "closed_on": r["announced_on"],
+                        "amount": _yuan(r["amount_fen"]),
+                        "lead_investor": r.get("lead_investor_code") or "",
+                        "as_of": self.as_of,
+                    }
+                    for r in rounds
+                ],
+            )
+            self.counts["funding_rounds"] += len(rounds)
+        if batch.get("credit_register") is not None:
+            summary: dict[int, dict[str, Any]] = {}
+            for r in _rows(batch["credit_register"]):
+                s = summary.setdefault(
+                    eid(r),
+                    {
+                        "enterprise_id": eid(r),
+                        "lenders": set(),
+                        "outstanding": Decimal(0),
+                        "worst_class": "normal",
+                        "max_overdue_days": 0,
+                        "non_performing": Decimal(0),
+                        "as_of": r["reported_on"],
+                    },
+                )
+                s["lenders"].add(r["lender"])
+                balance = _yuan(r["balance_fen"])
+                s["outstanding"] += balance
+                cls = r["classification"] if r["classification"] in CLASS_ORDER else "normal"
+                if CLASS_ORDER.index(cls) > CLASS_ORDER.index(s["worst_class"]):
+                    s["worst_class"] = cls
+                if CLASS_ORDER.index(cls) >= 2:
+                    s["non_performing"] += balance
+                s["max_overdue_days"] = max(s["max_overdue_days"], int(r["overdue_days"] or 0))
+                s["as_of"] = max(s["as_of"], r["reported_on"])
+            for s in summary.values():
+                s["lenders"] = len(s["lenders"])
+            if summary:
+                self.session.execute(insert(CreditRegisterSummary), list(summary.values()))
+                self.counts["credit_register_summaries"] += len(summary)
+        if batch.get("titles") is not None:
+            titles = _rows(batch["titles"])
+            self.session.execute(
+                insert(GrantedTitle),
+                [
+                    {
+                        "enterprise_id": eid(r),
+                        "title": r["title"],
+                        "certificate_no": r["certificate_no"],
+                        "issuer": r["issuer"],
+                        "valid_from": r["issued_on"],
+                        "valid_to": r["valid_until"],
+                    }
+                    for r in titles
+                ],
+            )
+            self.counts["granted_titles"] += len(titles)
+        if batch.get("expert_conflicts") is not None:
+            for r in _rows(batch["expert_conflicts"]):
+                self.pending_conflicts.append({**r, "db_enterprise_id": eid(r)})
+        self.uscc_ids.update(by_uscc)
+
+    def users_and_experts(self) -> None:
+        inst_ids, branch_ids, uscc_ids = self.inst_ids, self.branch_ids, self.uscc_ids
+        expert_ids: dict[str, int] = {}
+        for r in self.pending_experts:
+            expert = Expert(
+                name=r["name"],
+                kind=r["kind"],
+                fields=list(r.get("fields") or []),
+                affiliation=r.get("employer") or "",
+            )
+            self.session.add(expert)
+            self.session.flush()
+            expert_ids[r["code"]] = expert.id
+        hashes: dict[str, str] = {}
+        user_ids: dict[str, int] = {}
+        for r in self.pending_users:
+            enterprise_id = uscc_ids.get(r.get("enterprise_uscc") or "")
+            if r["role"] == "enterprise" and enterprise_id is None:
+                continue  # the enterprise was not generated at this size
+            password = r["password"]
+            if password not in hashes:
+                hashes[password] = hash_password(password)
+            inst = r.get("institution_code") or ""
+            user = User(
+                username=r["username"],
+                display_name=r.get("display_name") or r["username"],
+                password_hash=hashes[password],
+                institution_id=inst_ids.get(inst),
+                branch_id=branch_ids.get((inst, r.get("branch_code") or "")),
+                enterprise_id=enterprise_id,
+                role=r["role"],
+            )
+            self.session.add(user)
+            self.session.flush()
+            user_ids[r["username"]] = user.id
+            if r.get("expert_code") and r["expert_code"] in expert_ids:
+                expert_row = self.session.get(Expert, expert_ids[r["expert_code"]])
+                assert expert_row is not None
+                expert_row.user_id = user.id
+        for c in self.pending_conflicts:
+            if c["expert_code"] in expert_ids:
+                self.session.add(
+                    ExpertConflict(
+                        expert_id=expert_ids[c["expert_code"]],
+                        enterprise_id=c["db_enterprise_id"],
+                        reason=c.get("relation") or "declared",
+                    )
+                )
+        self.session.flush()
+        self.counts["users"] = len(user_ids)
+        self.counts["experts"] = len(expert_ids)
+
+    def enterprise_logins(self, count: int = 5) -> None:
+        """Give the first enterprises a login at the information-sharing platform (HUB), where
+        enterprises manage their consents; the generated world may bring its own as well."""
+        hub = self.session.scalar(select(Institution).where(Institution.code == "HUB"))
+        if hub is None:
+            hub = Institution(
+                code="HUB", name="科技企业信息共享平台", name_en="Information hub", kind="platform"
+            )
+            self.session.add(hub)
+            self.session.flush()
+        taken = set(self.session.scalars(select(User.enterprise_id)))
+        for n, enterprise_id in enumerate(sorted(self.ids.values())[:count], start=1):
+            if enterprise_id in taken:
+                continue
+            username = f"ent.{n:04d}"
+            self.session.add(
+                User(
+                    username=username,
+                    display_name=f"企业用户 {n}",
+                    password_hash=hash_password(f"{username}#demo"),
+                    institution_id=hub.id,
+                    enterprise_id=enterprise_id,
+                    role="enterprise",
+                )
+            )
+            self.counts["users"] += 1
+        self.session.flush()
+
+    def consents(self) -> None:
+        """Every tenth enterprise, and each with a demo login, consents to every bank."""
+        banks = list(self.session.scalars(select(Institution.id).where(Institution.kind == "bank")))
+        with_login = set(
+            self.session.scalars(select(User.enterprise_id).where(User.enterprise_id.is_not(None)))
+        )
+        chosen = sorted(
+            {db_id for sid, db_id in self.ids.items() if sid % 10 == 1}
+            | {e for e in with_login if e is not None}
+        )
+        rows = [
+            {
+                "enterprise_id": e,
+                "grantee_institution_id": b,
+                "purpose": purpose,
+                "expires_on": dt.date.today() + dt.timedelta(days=365),
+            }
+            for e in chosen
+            for b in banks
+            for purpose in ("credit_assessment", "post_loan_monitoring")
+        ]
+        if rows:
+            self.session.execute(insert(Consent), rows)
+        self.counts["consents"] = len(rows)

@@ -1,0 +1,56 @@
+"""Message ids used dynamically in templates (roles, purposes, sources, classes …), listed here
+so that `pybabel extract` finds them. Add a new enum value here and in the catalogs."""
+
+from __future__ import annotations
+
+
+def _(message: str) -> str:
+    return message
+
+
+DYNAMIC = [
+    # roles
+    _("account_manager"),
+    _("reviewer"),
+    _("approver"),
+    _("expert"),
+    _("risk_manager"),
+    _("underwriter"),
+    _("regulator"),
+    _("admin"),
+    _("enterprise"),
+    # consent purposes
+    _("credit_assessment"),
+    _("post_loan_monitoring"),
+    _("insurance_underwriting"),
+    _("guarantee"),
+    _("investment"),
+    # data sources
+    _("registry"),
+    _("tax"),
+    _("social_security"),
+    _("customs"),
+    _("utilities"),
+    _("credit_register"),
+    # patent kinds
+    _("invention"),
+    _("utility"),
+    _("design"),
+    # risk classes
+    _("normal"),
+    _("special_mention"),
+    _("substandard"),
+    _("doubtful"),
+    _("loss"),
+    # errors and notices
+    _("Your session has expired. Please log in again."),
+    _("Not found"),
+    _("Forbidden"),
+    _("Consent required"),
+    _("Invalid input"),
+    _("Bad request"),
+    _("Not authenticated"),
+    _("Conflict"),
+    _("Error"),
+    _("Method not allowed"),
+]

@@ -1,0 +1,127 @@
+"""The API face: tokens, /api/me, problem+json errors naming the field, tenancy over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from platform_world import PASSWORD
+
+from techfin.app import create_app
+from techfin.services import consent
+
+
+@pytest.fixture
+def client(world):
+    return TestClient(create_app(world.db, secret_key="test-secret"))
+
+
+def token(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_health_reports_migration_at_head(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["migration"]["at_head"] is True
+
+
+def test_me_needs_a_valid_token(client):
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"]
+    assert client.get("/api/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+    me = client.get("/api/me", headers=token(client, "a_am")).json()
+    assert me["username"] == "a_am" and me["role"] == "account_manager"
+    assert me["institution_code"] == "BANKA"
+
+
+def test_wrong_password_is_401_and_same_message_for_unknown_user(client):
+    wrong = client.post("/api/token", json={"username": "a_am", "password": "nope-nope"})
+    unknown = client.post("/api/token", json={"username": "ghost", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"] == "wrong username or password"
+
+
+def test_malformed_json_and_missing_field_are_named(client):
+    bad = client.post(
+        "/api/token", content=b'{"username": "a_am",', headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "body"
+    assert bad.json()["title"] == "Malformed JSON body"
+    missing = client.post("/api/token", json={"username": "a_am"})
+    assert missing.status_code == 422
+    assert missing.json()["field"] == "password"
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_request_id_is_echoed(client):
+    response = client.get("/health", headers={"X-Request-ID": "abc123"})
+    assert response.headers["x-request-id"] == "abc123"
+
+
+def test_other_tenant_ids_in_the_url_are_not_found(client, world):
+    b_users = client.get("/api/users", headers=token(client, "b_admin")).json()
+    assert {u["username"] for u in b_users} == {"b_admin", "b_am"}
+    a = token(client, "a_admin")
+    for user in b_users:
+        response = client.get(f"/api/users/{user['id']}", headers=a)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_consented_profile_over_http(client, world):
+    headers = token(client, "a_am")
+    url = f"/api/enterprises/{world.enterprise_id}/profile"
+    denied = client.get(url, headers=headers)
+    assert denied.status_code == 403 and denied.json()["title"] == "Consent required"
+    ent = token(client, "ent1")
+    granted = client.post(
+        f"/api/enterprises/{world.enterprise_id}/consents",
+        headers=ent,
+        json={
+            "grantee": "BANKA",
+            "purpose": "credit_assessment",
+            "expires_on": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert granted.status_code == 201, granted.text
+    profile = client.get(url, headers=headers)
+    assert profile.status_code == 200
+    assert profile.json()["financials"][0]["revenue"] == "32000000.00"
+    # bank B still cannot read it
+    assert client.get(url, headers=token(client, "b_am")).status_code == 403
+    log = client.get(f"/api/enterprises/{world.enterprise_id}/access-log", headers=ent).json()
+    assert [entry["user"] for entry in log] == ["a_am"]
+    # bank A cannot read the enterprise's access log
+    assert (
+        client.get(
+            f"/api/enterprises/{world.enterprise_id}/access-log", headers=headers
+        ).status_code
+        == 403
+    )
+
+
+def test_bad_consent_request_names_the_field(client, world):
+    response = client.post(
+        f"/api/enterprises/{world.enterprise_id}/consents",
+        headers=token(client, "ent1"),
+        json={"grantee": "BANKA", "purpose": "marketing", "expires_on": "2099-01-01"},
+    )
+    assert response.status_code == 422 and response.json()["field"] == "purpose"
+    response = client.post(
+        f"/api/enterprises/{world.enterprise_id}/consents",
+        headers=token(client, "ent1"),
+        json={"grantee": "BANKA", "purpose": "credit_assessment", "expires_on": "not a date"},
+    )
+    assert response.status_code == 422 and response.json()["field"] == "expires_on"
+    assert consent.list_for_enterprise(world.db, world.actor("ent1"), world.enterprise_id) == []
+
+
+def test_openapi_and_docs_are_served(client):
+    spec = client.get("/openapi.json").json()
+    assert "/api/me" in spec["paths"] and "/health" in spec["paths"]
+    assert client.get("/docs").status_code == 200
