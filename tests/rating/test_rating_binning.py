@@ -149,3 +149,9 @@ def test_text_in_numeric_feature_is_a_clear_error(make_frame):
     bad = pl.DataFrame({"debt_ratio": ["high"] * 3})
     with pytest.raises(RatingInputError, match="debt_ratio"):
         bp.transform(bad)
+
+
+def test_training_indices_equal_scoring_indices(make_frame):
+    X, y = make_frame(800)
+    bp = BinningProcess(special_values={"age": [5.0]}).fit(X, y)
+    assert np.array_equal(bp._train_idx, bp.bin_indices(X))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 _CHUNK = 262_144
+_MAX_DESIGN_BYTES = 256 * 2**20
 
 
 def _design(idx: np.ndarray, tables: Sequence[np.ndarray], rows: slice) -> np.ndarray:
@@ -53,19 +54,22 @@ def fit_logistic(
     pen[0] = 0.0
     loglik = -np.inf
     H = np.eye(p)
+    # expand the design once when it fits in _MAX_DESIGN_BYTES, else chunk by chunk per step
+    whole = _design(idx, tables, slice(0, n)) if n * p * 8 <= _MAX_DESIGN_BYTES else None
+    chunk = n if whole is not None else _CHUNK
     for _ in range(max_iter):
         grad = np.zeros(p)
         H = np.zeros((p, p))
         loglik = 0.0
-        for start in range(0, n, _CHUNK):
-            rows = slice(start, min(n, start + _CHUNK))
-            Xc = _design(idx, tables, rows)
+        for start in range(0, max(n, 1), max(chunk, 1)):
+            rows = slice(start, min(n, start + chunk))
+            Xc = whole if whole is not None else _design(idx, tables, rows)
             eta = Xc @ beta
             mu = 1.0 / (1.0 + np.exp(-eta))
             yc = y[rows]
             grad += Xc.T @ (mu - yc)
-            w = mu * (1.0 - mu)
-            H += (Xc * w[:, None]).T @ Xc
+            Xw = Xc * np.sqrt(mu * (1.0 - mu))[:, None]
+            H += Xw.T @ Xw  # recognised as a symmetric rank-k update
             loglik += float(np.sum(yc * eta - np.logaddexp(0.0, eta)))
         grad += pen * beta
         H[np.diag_indices(p)] += pen

@@ -137,7 +137,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise RatingInputError(
                 f"no feature has IV ≥ {self.min_iv}: nothing to build a scorecard from"
             )
-        idx_all = bp.bin_indices(X)
+        idx_all = bp._train_idx
+        del bp._train_idx
         tables = [np.asarray(b.woe) for b in bp.binnings_]
         if self.max_corr is not None:
             cand, d2 = select_by_correlation(names, ivs, idx_all, tables, cand, self.max_corr)

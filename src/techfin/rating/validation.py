@@ -54,7 +54,7 @@ def roc_points(y: np.ndarray, score: np.ndarray, n_points: int = 101) -> tuple[n
     return fpr[pick], tpr[pick]
 
 
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
     """Population stability index between two distributions given as counts or shares."""
     e = np.asarray(expected, dtype=np.float64)
     a = np.asarray(actual, dtype=np.float64)
