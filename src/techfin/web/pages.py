@@ -185,7 +185,10 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await _check_csrf(request)
+    lang = request.session.get("lang")
     request.session.clear()
+    if lang:
+        request.session["lang"] = lang  # the display language outlives the login
     return RedirectResponse("/login", status_code=303)
 
 

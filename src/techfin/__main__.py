@@ -1,0 +1,5 @@
+"""`python -m techfin` runs the command line."""
+
+from techfin.cli import main
+
+main()
