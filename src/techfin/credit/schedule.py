@@ -346,7 +346,8 @@ def _validate(t: Terms) -> None:
     if t.annual_rate > cap:
         raise TermsError(
             "annual_rate",
-            f"{t.annual_rate} is above the sanity cap {cap} (rates are fractions: 0.12 = 12 %)",
+            f"{t.annual_rate} ({t.annual_rate * 100:f} %) is above the sanity cap {cap} "
+            f"({cap * 100:f} %)",
         )
     if not 0 <= t.decimals <= 6:
         raise TermsError("decimals", f"must be between 0 and 6, got {t.decimals}")
