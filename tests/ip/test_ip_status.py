@@ -263,3 +263,11 @@ def test_an_extra_timely_payment_never_ends_a_patent(
     after = derive_status(p, [*events, pay], as_of)
     if before.in_force:
         assert after.in_force
+
+
+@given(st.dates(date(1995, 1, 1), date(2040, 12, 31)), st.sampled_from(list(PatentType)))
+def test_terms_agree_with_the_codes_module(filed: date, ptype: PatentType) -> None:
+    """Two homes hold the legal terms (codes for numbers, ip for status): keep them equal."""
+    from techfin.codes import patent as codes_patent
+
+    assert patent_rules().term_end(ptype, filed) == codes_patent.term_end(ptype.value, filed)
