@@ -30,6 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from techfin.codes import patent, uscc
+from techfin.codes.check import fold_text, normalise_text
 
 ALPHABET = uscc.ALPHABET
 VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -182,9 +183,18 @@ def test_validate_many_agrees_with_validate(rows: list[str]) -> None:
     assert arrow.reason.tolist() == bulk.reason.tolist()
     assert arrow.fixes == bulk.fixes
     for i, row in enumerate(rows):
-        single = uscc.validate(row)
+        single, reason = uscc._analyse(row, check_org=True)
         assert bool(bulk.valid[i]) == single.valid, row
+        assert bulk.reason[i] == reason, row
+        assert uscc.reason_of(row) is reason, row
+        assert uscc.is_valid(row) == single.valid, row
         assert bulk.fixes.get(i, row) == single.normalised, row
+
+
+@given(st.text(max_size=30))
+def test_fold_text_matches_normalise_text(text: str) -> None:
+    assert fold_text(text, " -") == normalise_text(text, separators=" -")[0]
+    assert uscc.reason_of(text) is uscc._analyse(text, check_org=True)[1]
 
 
 # --- Patent numbers ---------------------------------------------------------------------------

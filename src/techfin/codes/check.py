@@ -66,6 +66,17 @@ _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
 
 _SPACES = " \t\r\n\u00a0\u3000"
+_UPPER = {cp: cp - 32 for cp in range(ord("a"), ord("z") + 1)}
+
+
+def fold_text(value: str, separators: str = "") -> str:
+    """The text `normalise_text` produces (with `upper=True`), without the notes: for bulk
+    paths that only need the result."""
+    text = value.translate(_FULLWIDTH).strip(_SPACES)
+    for sep in separators:
+        if sep in text:
+            text = text.replace(sep, "")
+    return text.translate(_UPPER)
 
 
 def normalise_text(

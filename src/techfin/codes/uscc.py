@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from techfin.codes.check import CodeCheck, describe_char, normalise_text
+from techfin.codes.check import CodeCheck, describe_char, fold_text, normalise_text
 
 ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 EXCLUDED_LETTERS: Final = "IOZSV"
@@ -278,35 +278,111 @@ def validate(code: str, *, check_org: bool = True) -> CodeCheck:
 
 
 def is_valid(code: str, *, check_org: bool = True) -> bool:
-    """Shorthand for `validate(code).valid`."""
-    return _analyse(code, check_org=check_org)[1] is Reason.OK
+    """Same answer as `validate(code).valid`, without building the explanation."""
+    return reason_of(code, check_org=check_org) is Reason.OK
+
+
+def reason_of(code: str, *, check_org: bool = True) -> Reason:
+    """The first problem `validate` would report, as a `Reason` (OK when valid); fast."""
+    return _reason(fold_text(code, " -"), check_org)
+
+
+def _reason(text: str, check_org: bool) -> Reason:
+    if not text:
+        return Reason.MISSING
+    if len(text) != LENGTH:
+        return Reason.LENGTH
+    value = _VALUE
+    total = 0
+    for ch, w in zip(text, WEIGHTS, strict=False):
+        v = value.get(ch)
+        if v is None:
+            return Reason.ALPHABET
+        total += v * w
+    last = value.get(text[17])
+    if last is None:
+        return Reason.ALPHABET
+    if not text[2:8].isdigit():
+        return Reason.AREA_CODE
+    if check_org:
+        org_check = text[16]
+        if not (org_check.isdigit() or org_check == "X"):
+            return Reason.ORG_CHECK
+        if org_check_character(text[8:16]) != org_check:
+            return Reason.ORG_CHECK
+    if (31 - total % 31) % 31 != last:
+        return Reason.CHECK_CHARACTER
+    return Reason.OK
 
 
 # ---------------------------------------------------------------------------------------------
 # Bulk path
 
 
-def _tables() -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16]]:
-    value = np.full(256, -1, dtype=np.int16)
-    org = np.full(256, -1, dtype=np.int16)
+def _tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Byte → alphabet value (255 = not in the alphabet; lowercase maps like uppercase),
+    byte → GB 11714 value (digits 0-9, letters 10-35), byte → 1 if `validate` would
+    normalise it away or fold it (whitespace, hyphen, any non-ASCII byte)."""
+    value = np.full(256, 255, dtype=np.uint8)
+    org = np.zeros(256, dtype=np.uint8)
+    foldable = np.zeros(256, dtype=np.uint8)
     for i, ch in enumerate(ALPHABET):
         value[ord(ch)] = i
         if ch.isalpha():
             value[ord(ch.lower())] = i  # lowercase is normalised, not rejected
-    for c in range(256):
-        ch = chr(c).upper()
-        v = _org_value(ch) if chr(c).isascii() and chr(c).isalnum() else None
-        if v is not None:
+    for c in range(128):
+        v = _org_value(chr(c).upper())
+        if v is not None and chr(c).isalnum():
             org[c] = v
-    return value, org
+    for ch in " -\t\r\n":
+        foldable[ord(ch)] = 1
+    foldable[128:] = 1
+    return value, org, foldable
 
 
-_VALUE_LUT, _ORG_LUT = _tables()
-_W = np.array(WEIGHTS, dtype=np.int32)
-_ORG_W = np.array(ORG_WEIGHTS, dtype=np.int32)
-_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
-# GB 11714 check value → expected character byte: 1..9 → '1'..'9', 10 → 'X', 11 → '0'.
+_VALUE_LUT, _ORG_LUT, _FOLDABLE_LUT = _tables()
 _ORG_CHECK_BYTE = np.array([0] + [48 + i for i in range(1, 10)] + [ord("X"), 48], dtype=np.uint8)
+
+
+def _kernel(
+    mat: npt.NDArray[np.uint8], check_org: bool
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Reasons, 'has lowercase' and 'needs the per-code path' for an (n, 18) byte matrix.
+
+    Works column by column on the transposed matrix: per-position operations are then
+    contiguous, which is several times faster than reducing along rows of 18 bytes.
+    """
+    cols = np.ascontiguousarray(mat.T)
+    vals = _VALUE_LUT[cols]
+    n = cols.shape[1]
+    reason = np.zeros(n, dtype=np.uint8)
+    bad_alpha = vals.max(axis=0) == 255
+    area_ok = vals[2:8].max(axis=0) <= 9
+    total = np.zeros(n, dtype=np.int32)
+    for i, w in enumerate(WEIGHTS):
+        total += vals[i] * np.int32(w)
+    check_ok = ((31 - total % 31) % 31) == vals[17]
+    org_bad = np.zeros(n, dtype=np.bool_)
+    if check_org:
+        org_vals = _ORG_LUT[cols[8:16]]
+        org_total = np.zeros(n, dtype=np.int32)
+        for i, w in enumerate(ORG_WEIGHTS):
+            org_total += org_vals[i] * np.int32(w)
+        expected = _ORG_CHECK_BYTE[11 - org_total % 11]
+        got = cols[16]
+        got = np.where(got == ord("x"), np.uint8(ord("X")), got)
+        org_bad = expected != got
+        reason[org_bad] = Reason.ORG_CHECK
+    # Later assignments win, so write them from the last-checked to the first-checked.
+    reason[~check_ok & ~org_bad] = Reason.CHECK_CHARACTER
+    reason[~area_ok] = Reason.AREA_CODE
+    reason[bad_alpha] = Reason.ALPHABET
+    lower: npt.NDArray[np.bool_] = cols.max(axis=0) >= ord("a")
+    foldable = np.zeros(n, dtype=np.bool_)
+    suspect = np.flatnonzero(bad_alpha)
+    if suspect.size:
+        foldable[suspect] = _FOLDABLE_LUT[cols[:, suspect]].max(axis=0) > 0
+    return reason, lower, foldable
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,33 +410,6 @@ class BulkCheck:
         """Reason message → number of rows (valid rows excluded)."""
         counts = np.bincount(self.reason, minlength=len(Reason))
         return {Reason(i).message: int(n) for i, n in enumerate(counts) if i and n}
-
-
-def _kernel(
-    mat: npt.NDArray[np.uint8], check_org: bool
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
-    """Reasons and 'has lowercase' for an (n, 18) byte matrix of ASCII codes."""
-    vals = _VALUE_LUT[mat]
-    reason = np.zeros(mat.shape[0], dtype=np.uint8)
-    bad_alpha = (vals < 0).any(axis=1)
-    area_ok = (vals[:, 2:8] <= 9).all(axis=1) & (vals[:, 2:8] >= 0).all(axis=1)
-    total = vals[:, :17].astype(np.int32) @ _W
-    check_ok = ((31 - total % 31) % 31) == vals[:, 17]
-    bad = np.zeros(mat.shape[0], dtype=np.bool_)
-    if check_org:
-        org_total = _ORG_LUT[mat[:, 8:16]].astype(np.int32) @ _ORG_W
-        expected = _ORG_CHECK_BYTE[11 - org_total % 11]
-        got = mat[:, 16]
-        got = np.where(got == ord("x"), np.uint8(ord("X")), got)
-        org_ok = expected == got
-        reason[~org_ok] = Reason.ORG_CHECK
-        bad |= ~org_ok
-    # Later assignments win, so write them from the last-checked to the first-checked.
-    reason[~check_ok & ~bad] = Reason.CHECK_CHARACTER
-    reason[~area_ok] = Reason.AREA_CODE
-    reason[bad_alpha] = Reason.ALPHABET
-    lower: npt.NDArray[np.bool_] = np.asarray((mat >= ord("a")).any(axis=1), dtype=np.bool_)
-    return reason, lower
 
 
 def _as_strings(codes: Any) -> list[Any]:
@@ -408,21 +457,26 @@ def validate_many(
             (len(r) if isinstance(r, str) else -1 for r in rows), dtype=np.int64, count=n
         )
     fast = np.flatnonzero(lengths == LENGTH)
-    if fast.size == n:
-        joined = "".join(rows)
-    elif fast.size:
-        picked = operator.itemgetter(*fast.tolist())(rows)
-        joined = "".join(picked) if fast.size > 1 else picked
-    else:
-        joined = ""
+    picked = _pick(rows, fast)
     try:
-        raw = joined.encode("ascii")
+        raw = "".join(picked).encode("ascii")
     except UnicodeEncodeError:
-        ascii_mask = np.fromiter((rows[i].isascii() for i in fast), dtype=np.bool_)
-        fast = fast[ascii_mask]
-        raw = "".join(rows[i] for i in fast).encode("ascii")
+        ascii_rows = np.fromiter(map(str.isascii, picked), dtype=np.bool_, count=len(picked))
+        fast = fast[ascii_rows]
+        raw = "".join(_pick(rows, fast)).encode("ascii")
     mat = np.frombuffer(raw, dtype=np.uint8).reshape(-1, LENGTH)
     return _finish(n, fast, mat, rows.__getitem__, check_org)
+
+
+def _pick(rows: list[Any], index: npt.NDArray[np.intp]) -> list[str] | tuple[str, ...]:
+    if index.size == len(rows):
+        return rows
+    if index.size == 0:
+        return ()
+    if index.size == 1:
+        return (rows[int(index[0])],)
+    picked: tuple[str, ...] = operator.itemgetter(*index.tolist())(rows)
+    return picked
 
 
 def _finish(
@@ -438,10 +492,9 @@ def _finish(
     slow_mask = np.ones(n, dtype=np.bool_)
     slow_mask[fast] = False
     if fast.size:
-        fast_reason, lower = _kernel(mat, check_org)
-        # A space or hyphen inside an 18-character row is normalised away by `validate`, so
-        # rows the kernel rejects for their alphabet are re-checked one by one.
-        recheck = fast_reason == Reason.ALPHABET
+        fast_reason, lower, recheck = _kernel(mat, check_org)
+        # A space or hyphen inside an 18-character row is normalised away by `validate` (and
+        # an Arrow row may hold non-ASCII bytes), so such rows are re-checked one by one.
         if recheck.any():
             slow_mask[fast[recheck]] = True
             keep = ~recheck
@@ -449,15 +502,29 @@ def _finish(
         reason[fast] = fast_reason
         for i in fast[lower].tolist():
             fixes[i] = str(row_at(i)).upper()
+    # The rest: fold each row in Python (full-width, spaces, hyphens, lowercase), then send
+    # the rows that became 18 ASCII characters through the kernel as a second batch.
+    second: list[int] = []
+    second_text: list[str] = []
     for i in np.flatnonzero(slow_mask).tolist():
         row = row_at(i)
         if not isinstance(row, str):
             reason[i] = Reason.MISSING
             continue
-        check, r = _analyse(row, check_org=check_org)
-        reason[i] = r
-        if check.normalised != row:
-            fixes[i] = check.normalised
+        text = fold_text(row, " -")
+        if text != row:
+            fixes[i] = text
+        if len(text) == LENGTH and text.isascii():
+            second.append(i)
+            second_text.append(text)
+        else:
+            reason[i] = _reason(text, check_org)
+    if second:
+        raw = "".join(second_text).encode("ascii")
+        second_reason, _, _ = _kernel(
+            np.frombuffer(raw, dtype=np.uint8).reshape(-1, LENGTH), check_org
+        )
+        reason[np.asarray(second, dtype=np.intp)] = second_reason
     return BulkCheck(valid=reason == Reason.OK, reason=reason, fixes=fixes)
 
 
