@@ -418,7 +418,7 @@ def synthetic_registry(n: int, events_per_patent: int = 10, seed: int = 0) -> Re
     """
     rng = np.random.default_rng(seed)
     m = events_per_patent
-    filing = rng.integers(day(date(2004, 1, 1)), day(date(2025, 6, 30)), n).astype(np.int64)
+    filing = rng.integers(day(date(2014, 1, 1)), day(date(2025, 12, 31)), n).astype(np.int64)
     ptype = rng.choice(3, n, p=[0.55, 0.40, 0.05]).astype(np.int8)
     delay = np.where(ptype == 0, rng.integers(365, 1500, n), rng.integers(150, 420, n))
     grant = filing + delay
