@@ -35,9 +35,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
-from fractions import Fraction
 from functools import cache, cached_property
 from importlib import resources
 from itertools import pairwise
@@ -56,6 +55,8 @@ from techfin.money import ZERO, Rounding, quantize, round_to_multiple, to_decima
 
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+DAYS_360 = Decimal(360)
+DAYS_365 = Decimal(365)
 
 
 class TermsError(ValueError):
@@ -602,47 +603,58 @@ def effective_annual_rate(flows: Sequence[tuple[date, Decimal]]) -> Decimal:
 # The engine
 
 
-def _dec(x: Fraction) -> Decimal:
-    """An exact fraction as a Decimal (28 significant digits; ties stay exact ties)."""
-    return Decimal(x.numerator) / Decimal(x.denominator)
+# An exact ratio num / den of Decimals (both exact under the build's 60-digit context).
+_Ratio = tuple[Decimal, Decimal]
+_ZERO_RATIO: _Ratio = (ZERO, ONE)
+_UNIT_DAYS = {FrequencyUnit.MONTH: 12, FrequencyUnit.WEEK: 52, FrequencyUnit.DAY: 365}
+
+
+def _add(a: _Ratio, b: _Ratio) -> _Ratio:
+    if a[1] == b[1]:
+        return (a[0] + b[0], a[1])
+    return (a[0] * b[1] + b[0] * a[1], a[1] * b[1])
 
 
 class _Engine:
-    """State for one build. Interest factors are exact fractions (``Fraction``): a row's
-    interest is balance × rate × days ÷ 360 computed exactly and rounded once."""
+    """State for one build. Interest is exact: a row's interest is the ratio
+    balance × Σ(rate × days) ÷ 360 (or ÷ 365, or × N ÷ 12 per period) kept as an exact
+    numerator/denominator pair and divided once, then rounded once."""
 
     def __init__(self, t: Terms) -> None:
         self.t = t
         self.mode = t.rounding
+        self.rmode = t.rounding.decimal_mode
         self.exp = ONE.scaleb(-t.decimals)
         self.periods = t.principal_dates()
         self.n = len(self.periods)
         self.bounds = [t.start, *self.periods]
         self.changes = list(t.rate_changes)
-        self.base_rate = Fraction(t.annual_rate)
-        self.change_rates = [Fraction(c.annual_rate) for c in self.changes]
-        self.sub_share = (
-            Fraction(t.subsidy.share) if t.subsidy and t.subsidy.share is not None else None
-        )
-        self.sub_rate = (
-            Fraction(t.subsidy.rate) if t.subsidy and t.subsidy.rate is not None else None
-        )
+        self.change_dates = [c.effective for c in self.changes]
+        sub = t.subsidy
+        self.sub_share = sub.share if sub is not None else None
+        self.sub_rate = sub.rate if sub is not None else None
+        self.sub_until = sub.until if sub is not None else None
         self.annuity_basis = t.annuity_basis or t.interest_basis
-        self.fractions: list[Fraction] = []
+        self.fractions: list[_Ratio] = []
         if InterestBasis.PER_PERIOD in (t.interest_basis, self.annuity_basis):
-            one = 1 / Fraction(t.ppy)
+            if t.periods_per_year is not None:
+                one: _Ratio = (ONE, t.periods_per_year)
+            else:
+                f = t.frequency
+                one = (Decimal(f.every), Decimal(_UNIT_DAYS[f.unit]))
             self.fractions = [one] * self.n
             regular = t.first_regular_start
             if regular != t.start:
-                self.fractions[0] = one * Fraction(
-                    (self.bounds[1] - t.start).days, (self.bounds[1] - regular).days
+                self.fractions[0] = (
+                    one[0] * (self.bounds[1] - t.start).days,
+                    one[1] * (self.bounds[1] - regular).days,
                 )
 
     def q(self, amount: Decimal) -> Decimal:
-        return amount.quantize(self.exp, rounding=self.mode.decimal_mode)
+        return amount.quantize(self.exp, rounding=self.rmode)
 
-    def qf(self, amount: Fraction) -> Decimal:
-        return self.q(_dec(amount))
+    def qr(self, amount: _Ratio) -> Decimal:
+        return (amount[0] / amount[1]).quantize(self.exp, rounding=self.rmode)
 
     def level(self, amount: Decimal) -> Decimal:
         mode = self.t.installment_rounding or self.mode
@@ -650,18 +662,18 @@ class _Engine:
             return round_to_multiple(amount, self.t.installment_multiple, mode)
         return amount.quantize(self.exp, rounding=mode.decimal_mode)
 
-    def rate_at(self, d: date, known: int) -> Fraction:
-        rate = self.base_rate
-        for change, value in zip(self.changes[:known], self.change_rates, strict=False):
+    def rate_at(self, d: date, known: int) -> Decimal:
+        rate = self.t.annual_rate
+        for change in self.changes[:known]:
             if change.effective <= d:
-                rate = value
+                rate = change.annual_rate
             else:
                 break
         return rate
 
     def known_before(self, d: date) -> int:
         """How many rate changes take effect before ``d`` (are known for a period ending d)."""
-        return sum(1 for c in self.changes if c.effective < d)
+        return bisect_left(self.change_dates, d)
 
     def period_index(self, d: date) -> int:
         """1-based principal period containing the date d (P_{k-1} < d <= P_k)."""
@@ -669,49 +681,51 @@ class _Engine:
 
     def accrual_factor(
         self, a: date, b: date, known: int, basis: InterestBasis | None = None
-    ) -> tuple[Fraction, Fraction]:
+    ) -> tuple[_Ratio, _Ratio]:
         """(Σ rate × fraction, Σ subsidised rate × fraction) over [a, b), exactly.
 
         The span is cut only where it must be (a known rate change, the subsidy's end, and for
         per-period a period boundary), so an uncut row is exactly the basis formula.
         """
-        t = self.t
-        cuts = {a, b}
+        basis = basis or self.t.interest_basis
+        per_period = basis is InterestBasis.PER_PERIOD
+        cuts = [a, b]
         for c in self.changes[:known]:
             if a < c.effective < b:
-                cuts.add(c.effective)
-        sub = t.subsidy
-        if sub is not None and sub.until is not None and a < sub.until < b:
-            cuts.add(sub.until)
-        basis = basis or t.interest_basis
-        per_period = basis is InterestBasis.PER_PERIOD
+                cuts.append(c.effective)
+        until = self.sub_until
+        if until is not None and a < until < b:
+            cuts.append(until)
         if per_period:
             i = bisect_right(self.bounds, a)
             while i < len(self.bounds) and self.bounds[i] < b:
-                cuts.add(self.bounds[i])
+                cuts.append(self.bounds[i])
                 i += 1
-        points = sorted(cuts) if len(cuts) > 2 else [a, b]
-        whole = Fraction(0)
-        subsidised = Fraction(0)
+        points = sorted(set(cuts)) if len(cuts) > 2 else cuts
+        whole = _ZERO_RATIO
+        subsidised = _ZERO_RATIO
+        has_sub = self.sub_share is not None or self.sub_rate is not None
         for x, y in pairwise(points):
             rate = self.rate_at(x, known)
             if per_period:
                 k = self.period_index(y) - 1
                 frac = self.fractions[k]
                 span = (self.bounds[k + 1] - self.bounds[k]).days
-                if (y - x).days != span:
-                    frac = frac * Fraction((y - x).days, span)
+                days = (y - x).days
+                if days != span:
+                    frac = (frac[0] * days, frac[1] * span)
             else:
-                frac = Fraction(
-                    basis_days(x, y, basis), 365 if basis is InterestBasis.ACT_365F else 360
+                frac = (
+                    Decimal(basis_days(x, y, basis)),
+                    DAYS_365 if basis is InterestBasis.ACT_365F else DAYS_360,
                 )
-            part = rate * frac
-            whole += part
-            if sub is not None and (sub.until is None or x < sub.until):
+            part = (rate * frac[0], frac[1])
+            whole = _add(whole, part)
+            if has_sub and (until is None or x < until):
                 if self.sub_share is not None:
-                    subsidised += part * self.sub_share
+                    subsidised = _add(subsidised, (part[0] * self.sub_share, part[1]))
                 elif self.sub_rate is not None:
-                    subsidised += min(self.sub_rate, rate) * frac
+                    subsidised = _add(subsidised, (min(self.sub_rate, rate) * frac[0], frac[1]))
         return whole, subsidised
 
     # Level amounts ------------------------------------------------------------------------
@@ -719,26 +733,26 @@ class _Engine:
     def annuity(self, k: int, balance: Decimal, known: int) -> Decimal:
         """Level installment for periods k..n (1-based) from ``balance``, rates as known:
         A = B × Π(1 + f_j) ÷ Σ_j Π_{i>j}(1 + f_i) — the textbook PMT when every f is equal."""
-        factors: list[Decimal] = []
-        for j in range(k, self.n + 1):
-            if j <= self.t.interest_free:
-                factors.append(ZERO)
-            else:
+        denominator = ZERO
+        tail = ONE
+        for j in range(self.n, k - 1, -1):
+            denominator += tail
+            if j > self.t.interest_free:
                 exact, _ = self.accrual_factor(
                     self.bounds[j - 1], self.bounds[j], known, self.annuity_basis
                 )
-                factors.append(_dec(exact))
-        denominator = ZERO
-        tail = ONE
-        for factor in reversed(factors):
-            denominator += tail
-            tail *= ONE + factor
+                tail *= ONE + exact[0] / exact[1]
         return self.level(balance * tail / denominator)
 
 
 def build(terms: Terms) -> Schedule:
     """Build the schedule for ``terms`` (pure; ``Decimal``; see module docstring)."""
-    t = terms
+    with localcontext() as ctx:
+        ctx.prec = 60  # products of amounts, rates and day counts stay exact
+        return _build(terms)
+
+
+def _build(t: Terms) -> Schedule:
     e = _Engine(t)
     n = e.n
     periods = e.periods
@@ -750,7 +764,10 @@ def build(terms: Terms) -> Schedule:
         interest_row_dates = t.interest_settlement.dates(t.start, maturity)
     else:
         interest_row_dates = list(t.interest_dates)
-    row_dates = sorted(set(principal_row_dates) | set(interest_row_dates))
+    if interest_row_dates:
+        row_dates = sorted(set(principal_row_dates) | set(interest_row_dates))
+    else:
+        row_dates = principal_row_dates
     principal_dates = set(principal_row_dates)
 
     amortising_from = t.grace_principal + 1  # first period that repays principal
@@ -758,11 +775,12 @@ def build(terms: Terms) -> Schedule:
 
     # Flat (add-on) interest: the whole term's interest spread evenly over the installments.
     flat_interest_each = ZERO
+    flat_total_q = ZERO
     if method is Method.FLAT:
         total_factor, _ = e.accrual_factor(t.start, maturity, 0)
-        flat_total = Fraction(t.principal) * total_factor
-        flat_interest_each = e.qf(flat_total / n)
-        flat_total_q = e.qf(flat_total)
+        flat_total = (t.principal * total_factor[0], total_factor[1])
+        flat_interest_each = e.qr((flat_total[0], flat_total[1] * n))
+        flat_total_q = e.qr(flat_total)
 
     equal_principal = ZERO
     if method in (Method.EQUAL_PRINCIPAL, Method.FLAT):
@@ -780,55 +798,58 @@ def build(terms: Terms) -> Schedule:
     installment_known = -1
 
     balance = e.q(t.principal)
-    deferred_whole = Fraction(0)
-    deferred_sub = Fraction(0)
+    deferred_whole = _ZERO_RATIO
+    deferred_sub = _ZERO_RATIO
     prev = t.start
     rows: list[Row] = []
     flat_charged = ZERO
     has_subsidy = t.subsidy is not None
+    level_method = method is Method.ANNUITY or (method is Method.STEPPED and bool(t.step_payments))
 
     for idx, d in enumerate(row_dates, start=1):
         k = e.period_index(d)
         known = e.known_before(d)
         # Interest accrued over [prev, d) on the balance outstanding in it (exact).
-        whole = Fraction(0)
-        sub_part = Fraction(0)
+        whole = _ZERO_RATIO
+        sub_part = _ZERO_RATIO
+        factor = _ZERO_RATIO
         if method is Method.FLAT:
             if d in principal_dates:
                 remaining = flat_total_q - flat_charged
                 this = remaining if k == n else min(flat_interest_each, remaining)
                 flat_charged += this
-                whole = Fraction(this)
+                whole = (this, ONE)
                 if e.sub_share is not None:
-                    sub_part = whole * e.sub_share
-                elif e.sub_rate is not None and e.base_rate:
-                    sub_part = whole * min(e.sub_rate, e.base_rate) / e.base_rate
-                if t.subsidy is not None and t.subsidy.until is not None and d > t.subsidy.until:
-                    sub_part = Fraction(0)
+                    sub_part = (this * e.sub_share, ONE)
+                elif e.sub_rate is not None and t.annual_rate:
+                    sub_part = (this * min(e.sub_rate, t.annual_rate), t.annual_rate)
+                if e.sub_until is not None and d > e.sub_until:
+                    sub_part = _ZERO_RATIO
         else:
-            f_whole, f_sub = e.accrual_factor(prev, d, known)
-            exact_balance = Fraction(balance)
-            whole = exact_balance * f_whole
-            sub_part = exact_balance * f_sub
+            factor, f_sub = e.accrual_factor(prev, d, known)
+            whole = (balance * factor[0], factor[1])
+            if has_subsidy:
+                sub_part = (balance * f_sub[0], f_sub[1])
         if k <= t.interest_free:
-            whole = Fraction(0)
-            sub_part = Fraction(0)
-        deferred_whole += whole
-        deferred_sub += sub_part
+            whole = _ZERO_RATIO
+            sub_part = _ZERO_RATIO
+        deferred_whole = _add(deferred_whole, whole)
+        if has_subsidy:
+            deferred_sub = _add(deferred_sub, sub_part)
         if k <= t.grace_interest and d != maturity:
-            interest = ZERO
-            subsidy = ZERO
+            interest = e.q(ZERO)
+            subsidy = interest
         else:
-            interest = e.qf(deferred_whole)
-            subsidy = min(e.qf(deferred_sub), interest)
-            deferred_whole = Fraction(0)
-            deferred_sub = Fraction(0)
+            interest = e.qr(deferred_whole)
+            subsidy = min(e.qr(deferred_sub), interest) if has_subsidy else interest
+            deferred_whole = _ZERO_RATIO
+            deferred_sub = _ZERO_RATIO
 
         principal = ZERO
         if d in principal_dates and k >= amortising_from:
             if k == n:
                 principal = balance
-            elif method is Method.ANNUITY or (method is Method.STEPPED and t.step_payments):
+            elif level_method:
                 if method is Method.ANNUITY:
                     if installment is None or installment_known != known:
                         installment = e.annuity(k, balance, known)
@@ -839,8 +860,9 @@ def build(terms: Terms) -> Schedule:
                 if k <= t.interest_free:
                     period_interest = ZERO
                 else:
-                    f_whole, _ = e.accrual_factor(e.bounds[k - 1], d, known)
-                    period_interest = e.qf(Fraction(balance) * f_whole)
+                    if prev != e.bounds[k - 1]:  # the row is not the whole principal period
+                        factor, _ = e.accrual_factor(e.bounds[k - 1], d, known)
+                    period_interest = e.qr((balance * factor[0], factor[1]))
                 principal = level_payment - period_interest
                 if principal < ZERO:
                     if method is Method.STEPPED:
@@ -864,10 +886,10 @@ def build(terms: Terms) -> Schedule:
                 due_date=d,
                 days=(d - prev).days,
                 principal=e.q(principal),
-                interest=e.q(interest),
+                interest=interest,
                 payment=e.q(principal + interest),
                 balance=e.q(balance),
-                subsidy=e.q(subsidy) if has_subsidy else None,
+                subsidy=subsidy if has_subsidy else None,
             )
         )
         prev = d
