@@ -234,7 +234,7 @@ def tech_sme_kernel(c: Columns, rules: RuleSet | None = None) -> dict[str, Arr]:
 def _growth_points(y: tuple[Arr, Arr, Arr], bands: Sequence[Mapping[str, Any]]) -> tuple[Arr, Arr]:
     """Band points [lo, hi] of g = ½(Y2/Y1 + Y3/Y2) − 1 (Y1 = 0: Y3/Y2 − 1; Y2 ≤ 0 or
     Y1 < 0: band F). Float screen, exact integers within 1e-9 of an edge."""
-    y1, y2, y3 = y
+    y1, y2, _ = y
     zero = (y2 <= 0) | (y1 < 0)
     f1, f2, f3 = (a.astype(np.float64) for a in y)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -249,11 +249,19 @@ def _growth_points(y: tuple[Arr, Arr, Arr], bands: Sequence[Mapping[str, Any]]) 
     reached = []
     for t, is_strict in zip(edges, strict, strict=True):
         reached.append(~zero & ((g > float(t)) if is_strict else (g >= float(t))))
-    for i in np.nonzero(near)[0]:
-        a, b, cc = int(y1[i]), int(y2[i]), int(y3[i])
-        exact = Fraction(cc, b) - 1 if a == 0 else (Fraction(b, a) + Fraction(cc, b)) / 2 - 1
+    idx = np.nonzero(near)[0]
+    if len(idx):
+        # exact: Python integers in object arrays (no overflow), only for near-edge rows
+        a, b, cc = (v[idx].astype(object) for v in y)
+        first_zero = y1[idx] == 0
         for k, (t, is_strict) in enumerate(zip(edges, strict, strict=True)):
-            reached[k][i] = exact > t if is_strict else exact >= t
+            p, q = t.numerator, t.denominator
+            # Y1 = 0: Y3/Y2 − 1 ≥ p/q ⇔ q·Y3 ≥ (p + q)·Y2
+            # else:   q·(Y2² + Y1·Y3) ≥ 2(p + q)·Y1·Y2   (Y1, Y2 > 0)
+            lhs = np.where(first_zero, q * cc, q * (b * b + a * cc))
+            rhs = np.where(first_zero, (p + q) * b, 2 * (p + q) * a * b)
+            diff = lhs - rhs
+            reached[k][idx] = (diff > 0) if is_strict else (diff >= 0)
     lo = _select(reached, [int(b["points"][0]) for b in scored], int(bands[-1]["points"][0]))
     hi = _select(reached, [int(b["points"][1]) for b in scored], int(bands[-1]["points"][1]))
     return lo, hi
