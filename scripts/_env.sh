@@ -11,14 +11,14 @@ ensure_venv() {
   if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $($PYTHON --version)" >&2
     "$PYTHON" -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install -q -q --upgrade pip
   fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing techfin${extras:+[$extras]} into .venv" >&2
     if [ -n "$extras" ]; then
-      .venv/bin/python -m pip install --quiet -e ".[$extras]"
+      .venv/bin/python -m pip install -q -q -e ".[$extras]"
     else
-      .venv/bin/python -m pip install --quiet -e .
+      .venv/bin/python -m pip install -q -q -e .
     fi
     echo "$want" > "$stamp"
   fi

@@ -8,8 +8,9 @@ ensure_venv dev
 ensure_chromium
 ensure_postgres
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff check" && ruff check .
-echo "== ruff format --check" && ruff format --check .
+CODE="src tests bench scripts"
+echo "== ruff check" && ruff check $CODE
+echo "== ruff format --check" && ruff format --check $CODE
 echo "== mypy" && mypy
 echo "== pytest"
 pytest "$@"

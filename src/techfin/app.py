@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import time
@@ -13,7 +14,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from techfin import __version__
-from techfin.api import platform as platform_api
 from techfin.api import problem
 from techfin.store.db import Database
 
@@ -47,7 +47,13 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.propagate = False
 
 
-API_ROUTERS = [platform_api.router]
+# Each face module exposes `router`; a capability adds its module here (one line).
+API_MODULES = [
+    "techfin.api.platform",
+]
+PAGE_MODULES = [
+    "techfin.web.pages",
+]
 
 
 def create_app(db: Database | None = None, *, secret_key: str | None = None) -> FastAPI:
@@ -88,8 +94,10 @@ def create_app(db: Database | None = None, *, secret_key: str | None = None) -> 
         )
         return response
 
-    for router in API_ROUTERS:
-        app.include_router(router)
+    for name in API_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    for name in PAGE_MODULES[1:]:
+        app.include_router(importlib.import_module(name).router)
     pages.install(app, secret_key=secret_key)
     static = resources.files("techfin.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -25,7 +25,9 @@ from techfin.store.tables import (
     AnnualFinancials,
     Branch,
     Consent,
-    CreditRegisterSummary,
+    CourtRecord,
+    CreditRegisterLoan,
+    CustomsRecord,
     Enterprise,
     Expert,
     ExpertConflict,
@@ -33,12 +35,13 @@ from techfin.store.tables import (
     GrantedTitle,
     Institution,
     Patent,
-    QuarterlyActivity,
+    SocialSecurityRecord,
+    TaxRecord,
     User,
+    UtilityRecord,
 )
 
 DEMO_AS_OF = dt.date(2026, 10, 31)
-CLASS_ORDER = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 PATENT_KIND = {
     "invention": "invention",
     "utility_model": "utility",
@@ -50,8 +53,8 @@ PATENT_KIND = {
 }
 
 
-def _yuan(fen: int | None) -> Decimal:
-    return Decimal(int(fen or 0)).scaleb(-2)
+def _yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else Decimal(int(fen)).scaleb(-2)
 
 
 def status(db: Database) -> dict[str, Any]:
@@ -164,6 +167,7 @@ class _Loader:
     def enterprises(self, batch: dict[str, Any]) -> None:
         if batch.get("enterprises") is None:
             return
+        as_of = self.as_of
         rows = _rows(batch["enterprises"])
         self.session.execute(
             insert(Enterprise),
@@ -179,7 +183,7 @@ class _Loader:
                     "registered_on": r["registered_on"],
                     "registered_capital": _yuan(r.get("registered_capital_fen")),
                     "legal_form": r.get("legal_form") or "",
-                    "as_of": self.as_of,
+                    "as_of": as_of,
                 }
                 for r in rows
             ],
@@ -193,156 +197,175 @@ class _Loader:
             .tuples()
             .all()
         )
+        names: dict[int, str] = {}
         for r in rows:
             self.ids[int(r["enterprise_id"])] = by_uscc[r["uscc"]]
+            names[int(r["enterprise_id"])] = r["name"]
+        self.uscc_ids.update(by_uscc)
         self.counts["enterprises"] += len(rows)
 
         def eid(r: dict[str, Any]) -> int:
             return self.ids[int(r["enterprise_id"])]
 
-        if batch.get("financials") is not None:
-            fin = _rows(batch["financials"])
-            self.session.execute(
-                insert(AnnualFinancials),
-                [
-                    {
-                        "enterprise_id": eid(r),
-                        "year": r["year"],
-                        "revenue": _yuan(r["revenue_fen"]),
-                        "cost_of_sales": _yuan(r["cost_of_sales_fen"]),
-                        "net_profit": _yuan(r["net_profit_fen"]),
-                        "total_assets": _yuan(r["total_assets_fen"]),
-                        "total_liabilities": _yuan(r["total_liabilities_fen"]),
-                        "rd_expense": _yuan(r["rd_expense_fen"]),
-                        "employees": r["employees"],
-                        "as_of": dt.date(int(r["year"]) + 1, 5, 31),
-                    }
-                    for r in fin
-                ],
-            )
-            self.counts["financials"] += len(fin)
-        quarters: dict[tuple[int, str], dict[str, Any]] = {}
+        def quarter(r: dict[str, Any]) -> str:
+            return f"{r['year']}Q{r['quarter']}"
 
-        def quarter(r: dict[str, Any]) -> dict[str, Any]:
-            key = (eid(r), f"{r['year']}Q{r['quarter']}")
-            return quarters.setdefault(
-                key,
-                {
-                    "enterprise_id": key[0],
-                    "quarter": key[1],
-                    "insured_staff": 0,
-                    "tax_paid": Decimal(0),
-                    "exports": Decimal(0),
-                    "power_kwh": 0,
-                    "as_of": self.as_of,
-                },
-            )
+        def quarter_as_of(r: dict[str, Any]) -> dt.date:
+            # a quarter's aggregates are published about a month after it closes
+            end_month = 3 * int(r["quarter"])
+            day = dt.date(int(r["year"]) + (end_month == 12), end_month % 12 + 1, 28)
+            return min(day, as_of)
 
-        for name in ("social_security", "tax", "customs", "utilities"):
-            if batch.get(name) is None:
-                continue
-            for r in _rows(batch[name]):
-                q = quarter(r)
-                if name == "social_security":
-                    q["insured_staff"] = r["insured_end"]
-                elif name == "tax":
-                    q["tax_paid"] = _yuan(r["vat_fen"]) + _yuan(r["cit_fen"])
-                elif name == "customs":
-                    q["exports"] = _yuan(r["exports_fen"])
-                else:
-                    q["power_kwh"] = r["power_kwh"]
-        if quarters:
-            self.session.execute(insert(QuarterlyActivity), list(quarters.values()))
-            self.counts["quarterly_activity"] += len(quarters)
-        if batch.get("patents") is not None:
-            pats = _rows(batch["patents"])
-            self.session.execute(
-                insert(Patent),
-                [
-                    {
-                        "number": r["application_no"],
-                        "enterprise_id": eid(r),
-                        "kind": PATENT_KIND.get(str(r["patent_type"]), str(r["patent_type"])),
-                        "filed_on": r["filed_on"],
-                        "granted_on": r.get("granted_on"),
-                        "status": r["status"],
-                        "ipc": r.get("ipc") or "",
-                        "claims": r.get("claims") or 0,
-                        "forward_citations": r.get("forward_citations_5y") or 0,
-                        "as_of": r.get("status_on") or self.as_of,
-                    }
-                    for r in pats
-                ],
-            )
-            self.counts["patents"] += len(pats)
-        if batch.get("funding_rounds") is not None:
-            rounds = _rows(batch["funding_rounds"])
-            self.session.execute(
-                insert(FundingRound),
-                [
-                    {
-                        "enterprise_id": eid(r),
-                        "stage": r["stage"],
-                        "closed_on": r["announced_on"],
-                        "amount": _yuan(r["amount_fen"]),
-                        "lead_investor": r.get("lead_investor_code") or "",
-                        "as_of": self.as_of,
-                    }
-                    for r in rounds
-                ],
-            )
-            self.counts["funding_rounds"] += len(rounds)
-        if batch.get("credit_register") is not None:
-            summary: dict[int, dict[str, Any]] = {}
-            for r in _rows(batch["credit_register"]):
-                s = summary.setdefault(
-                    eid(r),
-                    {
-                        "enterprise_id": eid(r),
-                        "lenders": set(),
-                        "outstanding": Decimal(0),
-                        "worst_class": "normal",
-                        "max_overdue_days": 0,
-                        "non_performing": Decimal(0),
-                        "as_of": r["reported_on"],
-                    },
-                )
-                s["lenders"].add(r["lender"])
-                balance = _yuan(r["balance_fen"])
-                s["outstanding"] += balance
-                cls = r["classification"] if r["classification"] in CLASS_ORDER else "normal"
-                if CLASS_ORDER.index(cls) > CLASS_ORDER.index(s["worst_class"]):
-                    s["worst_class"] = cls
-                if CLASS_ORDER.index(cls) >= 2:
-                    s["non_performing"] += balance
-                s["max_overdue_days"] = max(s["max_overdue_days"], int(r["overdue_days"] or 0))
-                s["as_of"] = max(s["as_of"], r["reported_on"])
-            for s in summary.values():
-                s["lenders"] = len(s["lenders"])
-            if summary:
-                self.session.execute(insert(CreditRegisterSummary), list(summary.values()))
-                self.counts["credit_register_summaries"] += len(summary)
-        if batch.get("titles") is not None:
-            titles = _rows(batch["titles"])
-            self.session.execute(
-                insert(GrantedTitle),
-                [
-                    {
-                        "enterprise_id": eid(r),
-                        "title": r["title"],
-                        "certificate_no": r["certificate_no"],
-                        "issuer": r["issuer"],
-                        "valid_from": r["issued_on"],
-                        "valid_to": r["valid_until"],
-                    }
-                    for r in titles
-                ],
-            )
-            self.counts["granted_titles"] += len(titles)
+        def load(table: str, model: Any, convert: Any) -> None:
+            if batch.get(table) is None:
+                return
+            data = [convert(r) for r in _rows(batch[table])]
+            if data:
+                self.session.execute(insert(model), data)
+            self.counts[model.__tablename__] += len(data)
+
+        load(
+            "financials",
+            AnnualFinancials,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "year": r["year"],
+                "revenue": _yuan(r["revenue_fen"]),
+                "cost_of_sales": _yuan(r["cost_of_sales_fen"]),
+                "net_profit": _yuan(r["net_profit_fen"]),
+                "total_assets": _yuan(r["total_assets_fen"]),
+                "total_liabilities": _yuan(r["total_liabilities_fen"]),
+                "rd_expense": _yuan(r["rd_expense_fen"]),
+                "rd_domestic": _yuan(r["rd_domestic_fen"]),
+                "inventory": _yuan(r["inventory_fen"]),
+                "receivables": _yuan(r["receivables_fen"]),
+                "payables": _yuan(r["payables_fen"]),
+                "prepayments": _yuan(r["prepayments_fen"]),
+                "advance_receipts": _yuan(r["advance_receipts_fen"]),
+                "employees": r["employees"],
+                "tech_staff": r["tech_staff"],
+                "as_of": min(dt.date(int(r["year"]) + 1, 5, 31), as_of),
+            },
+        )
+        load(
+            "social_security",
+            SocialSecurityRecord,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "quarter": quarter(r),
+                "insured_staff": r["insured_end"],
+                "as_of": quarter_as_of(r),
+            },
+        )
+        load(
+            "tax",
+            TaxRecord,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "quarter": quarter(r),
+                "vat": _yuan(r["vat_fen"]),
+                "cit": _yuan(r["cit_fen"]),
+                "as_of": quarter_as_of(r),
+            },
+        )
+        load(
+            "customs",
+            CustomsRecord,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "quarter": quarter(r),
+                "exports": _yuan(r["exports_fen"]),
+                "imports": _yuan(r["imports_fen"]),
+                "as_of": quarter_as_of(r),
+            },
+        )
+        load(
+            "utilities",
+            UtilityRecord,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "quarter": quarter(r),
+                "power_kwh": r["power_kwh"],
+                "water_m3": r["water_m3"],
+                "as_of": quarter_as_of(r),
+            },
+        )
+        load(
+            "patents",
+            Patent,
+            lambda r: {
+                "number": r["application_no"],
+                "enterprise_id": eid(r),
+                "applicants": [names[int(r["enterprise_id"])]],
+                "kind": PATENT_KIND.get(str(r["patent_type"]), str(r["patent_type"])),
+                "filed_on": r["filed_on"],
+                "granted_on": r.get("granted_on"),
+                "status": r["status"],
+                "ipc": r.get("ipc") or "",
+                "claims": r.get("claims"),
+                "forward_citations": r.get("forward_citations_5y"),
+                "as_of": r.get("status_on") or as_of,
+            },
+        )
+        load(
+            "funding_rounds",
+            FundingRound,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "investee_name": names[int(r["enterprise_id"])],
+                "stage": r["stage"],
+                "closed_on": r["announced_on"],
+                "amount": _yuan(r["amount_fen"]),
+                "post_money": _yuan(r.get("post_money_fen")),
+                "lead_investor": r.get("lead_investor_code") or "",
+                "as_of": as_of,
+            },
+        )
+        load(
+            "credit_register",
+            CreditRegisterLoan,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "lender": r["lender"],
+                "loan_ref": str(r["loan_no"]),
+                "balance": _yuan(r["balance_fen"]),
+                "classification": r["classification"],
+                "overdue_days": r["overdue_days"],
+                "opened_on": r.get("opened_on"),
+                "matures_on": r.get("matures_on"),
+                "as_of": r["reported_on"],
+            },
+        )
+        load(
+            "court_records",
+            CourtRecord,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "kind": r["kind"],
+                "case_no": r["case_no"],
+                "court": r.get("court") or "",
+                "filed_on": r["filed_on"],
+                "amount": _yuan(r.get("amount_fen")),
+                "status": r.get("status") or "",
+                "as_of": as_of,
+            },
+        )
+        load(
+            "titles",
+            GrantedTitle,
+            lambda r: {
+                "enterprise_id": eid(r),
+                "title": r["title"],
+                "certificate_no": r["certificate_no"],
+                "issuer": r["issuer"],
+                "valid_from": r["issued_on"],
+                "valid_to": r["valid_until"],
+                "as_of": as_of,
+            },
+        )
         if batch.get("expert_conflicts") is not None:
             for r in _rows(batch["expert_conflicts"]):
                 self.pending_conflicts.append({**r, "db_enterprise_id": eid(r)})
-        self.uscc_ids.update(by_uscc)
 
     def users_and_experts(self) -> None:
         inst_ids, branch_ids, uscc_ids = self.inst_ids, self.branch_ids, self.uscc_ids

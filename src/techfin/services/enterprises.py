@@ -15,12 +15,17 @@ from techfin.services.errors import NotFound, ValidationFailed
 from techfin.store.db import Database
 from techfin.store.tables import (
     AnnualFinancials,
-    CreditRegisterSummary,
+    CourtRecord,
+    CreditRegisterLoan,
+    CustomsRecord,
     Enterprise,
     FundingRound,
     GrantedTitle,
     Patent,
-    QuarterlyActivity,
+    SocialSecurityRecord,
+    TaxRecord,
+    TechTransferProject,
+    UtilityRecord,
 )
 
 
@@ -32,7 +37,7 @@ class RegistryFacts:
     industry_code: str
     province: str
     registered_on: dt.date
-    registered_capital: Decimal
+    registered_capital: Decimal | None
     status: str
     source: str
     as_of: dt.date
@@ -82,105 +87,172 @@ def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def _rows(session: Any, model: Any, enterprise_id: int, order: Any, fields: list[str]) -> list[Any]:
+    query = select(model).where(model.enterprise_id == enterprise_id).order_by(order)
+    return [_row(r, fields) for r in session.scalars(query)]
+
+
+SUMMARY_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
+
+
+def credit_register_summary(loans: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Loans at all banks, the worst class, the longest overdue and the non-performing balance."""
+    if not loans:
+        return None
+    worst = max(loans, key=lambda x: SUMMARY_CLASSES.index(x["classification"]))["classification"]
+    return {
+        "lenders": len({x["lender"] for x in loans}),
+        "loans": len(loans),
+        "outstanding": sum((x["balance"] for x in loans), Decimal(0)),
+        "worst_class": worst,
+        "max_overdue_days": max((x["overdue_days"] or 0) for x in loans),
+        "non_performing": sum(
+            (x["balance"] for x in loans if SUMMARY_CLASSES.index(x["classification"]) >= 2),
+            Decimal(0),
+        ),
+        "as_of": max(x["as_of"] for x in loans),
+        "source": "credit_register",
+    }
+
+
 def shared_profile(
     db: Database, actor: Actor, enterprise_id: int, purpose: str = Purpose.CREDIT_ASSESSMENT.value
 ) -> dict[str, Any]:
-    """The enterprise's shared data, under a live consent for `purpose`; the read is logged."""
+    """The enterprise's shared data (the 360° profile), under a live consent for `purpose`;
+    the read is logged for the enterprise. Every figure carries its source and as-of date."""
     purpose_value = parse_purpose(purpose)
+    quarter_fields = ["quarter", "as_of"]
     with db.transaction() as session:
         e = session.get(Enterprise, enterprise_id)
         if e is None:
             raise NotFound("enterprise not found")
         checked_read(session, actor, enterprise_id, purpose_value, "profile")
-        fin = session.scalars(
-            select(AnnualFinancials)
-            .where(AnnualFinancials.enterprise_id == enterprise_id)
-            .order_by(AnnualFinancials.year)
+        loans = _rows(
+            session,
+            CreditRegisterLoan,
+            enterprise_id,
+            CreditRegisterLoan.lender,
+            [
+                "lender",
+                "loan_ref",
+                "balance",
+                "classification",
+                "overdue_days",
+                "opened_on",
+                "matures_on",
+                "as_of",
+            ],
         )
-        quarters = session.scalars(
-            select(QuarterlyActivity)
-            .where(QuarterlyActivity.enterprise_id == enterprise_id)
-            .order_by(QuarterlyActivity.quarter)
-        )
-        patents = session.scalars(
-            select(Patent).where(Patent.enterprise_id == enterprise_id).order_by(Patent.filed_on)
-        )
-        rounds = session.scalars(
-            select(FundingRound)
-            .where(FundingRound.enterprise_id == enterprise_id)
-            .order_by(FundingRound.closed_on)
-        )
-        register = session.scalars(
-            select(CreditRegisterSummary)
-            .where(CreditRegisterSummary.enterprise_id == enterprise_id)
-            .order_by(CreditRegisterSummary.as_of.desc())
-        ).first()
-        titles = session.scalars(
-            select(GrantedTitle)
-            .where(GrantedTitle.enterprise_id == enterprise_id)
-            .order_by(GrantedTitle.valid_from)
+        transfers = session.scalars(
+            select(TechTransferProject)
+            .where(
+                (TechTransferProject.seller_enterprise_id == enterprise_id)
+                | (TechTransferProject.buyer_enterprise_id == enterprise_id)
+            )
+            .order_by(TechTransferProject.signed_on)
         )
         return {
             "registry": _facts(e).to_dict(),
-            "financials": [
-                _row(
-                    f,
-                    [
-                        "year",
-                        "revenue",
-                        "cost_of_sales",
-                        "net_profit",
-                        "total_assets",
-                        "total_liabilities",
-                        "rd_expense",
-                        "employees",
-                        "source",
-                        "as_of",
-                    ],
-                )
-                for f in fin
-            ],
-            "quarterly": [
-                _row(q, ["quarter", "insured_staff", "tax_paid", "exports", "power_kwh", "as_of"])
-                for q in quarters
-            ],
-            "patents": [
-                _row(
-                    p,
-                    [
-                        "number",
-                        "title",
-                        "kind",
-                        "filed_on",
-                        "granted_on",
-                        "status",
-                        "ipc",
-                        "claims",
-                        "as_of",
-                    ],
-                )
-                for p in patents
-            ],
-            "funding_rounds": [
-                _row(r, ["stage", "closed_on", "amount", "lead_investor", "as_of"]) for r in rounds
-            ],
-            "credit_register": (
-                _row(
-                    register,
-                    [
-                        "lenders",
-                        "outstanding",
-                        "worst_class",
-                        "max_overdue_days",
-                        "non_performing",
-                        "as_of",
-                    ],
-                )
-                if register
-                else None
+            "financials": _rows(
+                session,
+                AnnualFinancials,
+                enterprise_id,
+                AnnualFinancials.year,
+                [
+                    "year",
+                    "revenue",
+                    "cost_of_sales",
+                    "net_profit",
+                    "total_assets",
+                    "total_liabilities",
+                    "rd_expense",
+                    "employees",
+                    "tech_staff",
+                    "source",
+                    "as_of",
+                ],
             ),
-            "granted_titles": [
-                _row(t, ["title", "certificate_no", "issuer", "valid_from", "valid_to"])
-                for t in titles
+            "social_security": _rows(
+                session,
+                SocialSecurityRecord,
+                enterprise_id,
+                SocialSecurityRecord.quarter,
+                [*quarter_fields, "insured_staff"],
+            ),
+            "tax": _rows(
+                session,
+                TaxRecord,
+                enterprise_id,
+                TaxRecord.quarter,
+                [*quarter_fields, "vat", "cit", "declared_revenue", "tax_credit_grade"],
+            ),
+            "customs": _rows(
+                session,
+                CustomsRecord,
+                enterprise_id,
+                CustomsRecord.quarter,
+                [*quarter_fields, "exports", "imports"],
+            ),
+            "utilities": _rows(
+                session,
+                UtilityRecord,
+                enterprise_id,
+                UtilityRecord.quarter,
+                [*quarter_fields, "power_kwh", "water_m3"],
+            ),
+            "patents": _rows(
+                session,
+                Patent,
+                enterprise_id,
+                Patent.filed_on,
+                [
+                    "number",
+                    "title",
+                    "kind",
+                    "filed_on",
+                    "granted_on",
+                    "status",
+                    "ipc",
+                    "claims",
+                    "as_of",
+                ],
+            ),
+            "funding_rounds": _rows(
+                session,
+                FundingRound,
+                enterprise_id,
+                FundingRound.closed_on,
+                ["stage", "closed_on", "amount", "post_money", "lead_investor", "as_of"],
+            ),
+            "credit_register": credit_register_summary(loans),
+            "credit_register_loans": loans,
+            "court_records": _rows(
+                session,
+                CourtRecord,
+                enterprise_id,
+                CourtRecord.filed_on,
+                ["kind", "case_no", "court", "filed_on", "amount", "status", "as_of"],
+            ),
+            "tech_transfer": [
+                _row(
+                    t,
+                    [
+                        "project_id",
+                        "title",
+                        "seller_name",
+                        "buyer_name",
+                        "amount",
+                        "signed_on",
+                        "as_of",
+                    ],
+                )
+                for t in transfers
             ],
+            "granted_titles": _rows(
+                session,
+                GrantedTitle,
+                enterprise_id,
+                GrantedTitle.valid_from,
+                ["title", "certificate_no", "issuer", "valid_from", "valid_to", "as_of"],
+            ),
         }

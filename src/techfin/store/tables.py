@@ -135,6 +135,42 @@ class ExpertConflict(Base):
 # --- enterprises and their shared data --------------------------------------------------------
 
 
+class LoadBatch(Base):
+    """One ingest of one file (or one API push) for one source: what was read, loaded,
+    quarantined, and why. The content hash makes re-loading the same file a no-op."""
+
+    __tablename__ = "load_batches"
+    __table_args__ = (UniqueConstraint("source", "content_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str] = mapped_column(String(16), default="")
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    loaded: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    normalisations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    file_notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class QuarantinedRow(Base):
+    """A refused row, kept whole with its reasons: nothing read is ever lost."""
+
+    __tablename__ = "quarantined_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batches.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+
+
 class Enterprise(Base):
     """Registry facts of an enterprise (工商). Shared data hangs off it under consent."""
 
@@ -145,18 +181,26 @@ class Enterprise(Base):
     name_en: Mapped[str] = mapped_column(String(300), default="")
     former_names: Mapped[list[Any]] = mapped_column(JSON, default=list)
     industry_code: Mapped[str] = mapped_column(String(8))
-    province: Mapped[str] = mapped_column(String(32))
-    area_code: Mapped[str] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(32), default="")
+    area_code: Mapped[str] = mapped_column(String(6), default="")
     registered_on: Mapped[dt.date] = mapped_column(Date)
-    registered_capital: Mapped[Decimal] = mapped_column(Money)
+    registered_capital: Mapped[Decimal | None] = mapped_column(Money)
     legal_form: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(32), default="active")
     source: Mapped[str] = mapped_column(String(32), default="registry")
     as_of: Mapped[dt.date] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batches.id"))
 
 
-class AnnualFinancials(Base):
-    """Annual financial statements (tax-filed), in yuan."""
+class _SharedRecord:
+    """Columns every shared-data record carries: its source's as-of date and load batch."""
+
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batches.id"))
+
+
+class AnnualFinancials(_SharedRecord, Base):
+    """Annual financial statements as filed with the tax authority, in yuan."""
 
     __tablename__ = "annual_financials"
     __table_args__ = (UniqueConstraint("enterprise_id", "year"),)
@@ -169,71 +213,141 @@ class AnnualFinancials(Base):
     total_assets: Mapped[Decimal] = mapped_column(Money)
     total_liabilities: Mapped[Decimal] = mapped_column(Money)
     rd_expense: Mapped[Decimal] = mapped_column(Money)
+    rd_domestic: Mapped[Decimal | None] = mapped_column(Money)
+    inventory: Mapped[Decimal | None] = mapped_column(Money)
+    receivables: Mapped[Decimal | None] = mapped_column(Money)
+    payables: Mapped[Decimal | None] = mapped_column(Money)
+    prepayments: Mapped[Decimal | None] = mapped_column(Money)
+    advance_receipts: Mapped[Decimal | None] = mapped_column(Money)
     employees: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(32), default="tax")
-    as_of: Mapped[dt.date] = mapped_column(Date)
+    tech_staff: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32), default="financials")
 
 
-class QuarterlyActivity(Base):
-    """Quarterly aggregates: social-security headcount, tax paid, exports, power use."""
-
-    __tablename__ = "quarterly_activity"
+class SocialSecurityRecord(_SharedRecord, Base):
+    __tablename__ = "social_security_records"
     __table_args__ = (UniqueConstraint("enterprise_id", "quarter"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    quarter: Mapped[str] = mapped_column(String(7))  # 2025Q3
+    quarter: Mapped[str] = mapped_column(String(6))  # 2025Q3
     insured_staff: Mapped[int] = mapped_column(Integer)
-    tax_paid: Mapped[Decimal] = mapped_column(Money)
+
+
+class TaxRecord(_SharedRecord, Base):
+    __tablename__ = "tax_records"
+    __table_args__ = (UniqueConstraint("enterprise_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
+    vat: Mapped[Decimal | None] = mapped_column(Money)
+    cit: Mapped[Decimal | None] = mapped_column(Money)
+    declared_revenue: Mapped[Decimal | None] = mapped_column(Money)
+    tax_credit_grade: Mapped[str | None] = mapped_column(String(1))
+
+
+class CustomsRecord(_SharedRecord, Base):
+    __tablename__ = "customs_records"
+    __table_args__ = (UniqueConstraint("enterprise_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
     exports: Mapped[Decimal] = mapped_column(Money)
+    imports: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class UtilityRecord(_SharedRecord, Base):
+    __tablename__ = "utility_records"
+    __table_args__ = (UniqueConstraint("enterprise_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
     power_kwh: Mapped[int] = mapped_column(Integer)
-    as_of: Mapped[dt.date] = mapped_column(Date)
+    water_m3: Mapped[int | None] = mapped_column(Integer)
 
 
-class Patent(Base):
+class Patent(_SharedRecord, Base):
+    """A patent and its applicants as the IP office lists them (names, no credit codes);
+    `enterprise_id` is filled by entity resolution or a code supplied with the record."""
+
     __tablename__ = "patents"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    applicants: Mapped[list[Any]] = mapped_column(JSON, default=list)
     title: Mapped[str] = mapped_column(String(300), default="")
     kind: Mapped[str] = mapped_column(String(16))  # invention | utility | design
     filed_on: Mapped[dt.date] = mapped_column(Date)
     granted_on: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), default="")
     ipc: Mapped[str] = mapped_column(String(32), default="")
-    claims: Mapped[int] = mapped_column(Integer, default=0)
-    forward_citations: Mapped[int] = mapped_column(Integer, default=0)
-    as_of: Mapped[dt.date] = mapped_column(Date)
+    claims: Mapped[int | None] = mapped_column(Integer)
+    forward_citations: Mapped[int | None] = mapped_column(Integer)
 
 
-class FundingRound(Base):
-    __tablename__ = "funding_rounds"
+class CreditRegisterLoan(_SharedRecord, Base):
+    """A loan the central credit register reports for the enterprise (at any bank)."""
+
+    __tablename__ = "credit_register_loans"
+    __table_args__ = (UniqueConstraint("enterprise_id", "lender", "loan_ref"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    lender: Mapped[str] = mapped_column(String(200))
+    loan_ref: Mapped[str] = mapped_column(String(64))
+    balance: Mapped[Decimal] = mapped_column(Money)
+    classification: Mapped[str] = mapped_column(String(20))
+    overdue_days: Mapped[int | None] = mapped_column(Integer)
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    matures_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CourtRecord(_SharedRecord, Base):
+    """Court enforcement (被执行人) and dishonest-debtor (失信被执行人) listings."""
+
+    __tablename__ = "court_records"
+    __table_args__ = (UniqueConstraint("enterprise_id", "case_no", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    case_no: Mapped[str] = mapped_column(String(64))
+    court: Mapped[str] = mapped_column(String(200), default="")
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(32), default="")
+
+
+class TechTransferProject(_SharedRecord, Base):
+    """A registered technology-transfer contract (科技成果转化); parties by name."""
+
+    __tablename__ = "tech_transfer_projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    seller_name: Mapped[str] = mapped_column(String(300))
+    buyer_name: Mapped[str] = mapped_column(String(300))
+    seller_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    buyer_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class FundingRound(_SharedRecord, Base):
+    __tablename__ = "funding_rounds"
+    __table_args__ = (UniqueConstraint("investee_name", "stage", "closed_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    investee_name: Mapped[str] = mapped_column(String(300))
     stage: Mapped[str] = mapped_column(String(16))
     closed_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
+    post_money: Mapped[Decimal | None] = mapped_column(Money)
     lead_investor: Mapped[str] = mapped_column(String(200), default="")
-    as_of: Mapped[dt.date] = mapped_column(Date)
 
 
-class CreditRegisterSummary(Base):
-    """The central credit register's summary: loans at other banks, classes, overdue days."""
-
-    __tablename__ = "credit_register_summaries"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    lenders: Mapped[int] = mapped_column(Integer)
-    outstanding: Mapped[Decimal] = mapped_column(Money)
-    worst_class: Mapped[str] = mapped_column(String(20))
-    max_overdue_days: Mapped[int] = mapped_column(Integer)
-    non_performing: Mapped[Decimal] = mapped_column(Money)
-    as_of: Mapped[dt.date] = mapped_column(Date)
-
-
-class GrantedTitle(Base):
+class GrantedTitle(_SharedRecord, Base):
     """A title an authority granted (高企, 科小, 专精特新 …) with certificate and validity."""
 
     __tablename__ = "granted_titles"
+    __table_args__ = (UniqueConstraint("enterprise_id", "title", "certificate_no"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     title: Mapped[str] = mapped_column(String(32))
@@ -241,6 +355,28 @@ class GrantedTitle(Base):
     issuer: Mapped[str] = mapped_column(String(200))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)
+
+
+class ResolutionLink(Base):
+    """A record without a credit code linked to an enterprise by entity resolution.
+
+    `status`: auto (above the auto-merge threshold), pending (in the review queue), confirmed
+    or rejected (by a person, audited). Unmerging sets rejected and clears the record's link.
+    """
+
+    __tablename__ = "resolution_links"
+    __table_args__ = (UniqueConstraint("record_source", "record_key", "enterprise_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_source: Mapped[str] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(200))
+    record_name: Mapped[str] = mapped_column(String(300))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    probability: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+    band: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 # --- consent -------------------------------------------------------------------------------

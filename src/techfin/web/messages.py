@@ -32,6 +32,22 @@ DYNAMIC = [
     _("customs"),
     _("utilities"),
     _("credit_register"),
+    _("financials"),
+    _("patents"),
+    _("funding"),
+    _("court"),
+    _("titles"),
+    _("tech_transfer"),
+    # titles
+    _("hnte"),
+    _("tech_sme"),
+    _("innovative_sme"),
+    _("srdi"),
+    _("little_giant"),
+    _("single_champion"),
+    # court records
+    _("enforcement"),
+    _("dishonest"),
     # patent kinds
     _("invention"),
     _("utility"),

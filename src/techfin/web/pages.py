@@ -260,14 +260,33 @@ def enterprise_page(
 
 
 def _chart_data(profile: dict[str, Any]) -> dict[str, Any]:
+    """Series for the ECharts trends (floats for display only; tables show exact amounts)."""
     fin = profile["financials"]
-    quarters = profile["quarterly"]
+
+    def wan(value: Any) -> float | None:
+        return None if value is None else float(Decimal(value) / 10000)
+
+    quarters = sorted(
+        {
+            q["quarter"]
+            for key in ("social_security", "tax", "customs", "utilities")
+            for q in profile[key]
+        }
+    )
+
+    def series(key: str, field: str, money: bool = False) -> list[Any]:
+        by_quarter = {q["quarter"]: q[field] for q in profile[key]}
+        return [wan(by_quarter.get(q)) if money else by_quarter.get(q) for q in quarters]
+
     return {
         "years": [str(f["year"]) for f in fin],
-        "revenue_wan": [float(Decimal(f["revenue"]) / 10000) for f in fin],  # display only
-        "rd_wan": [float(Decimal(f["rd_expense"]) / 10000) for f in fin],
-        "quarters": [q["quarter"] for q in quarters],
-        "staff": [q["insured_staff"] for q in quarters],
+        "revenue_wan": [wan(f["revenue"]) for f in fin],
+        "rd_wan": [wan(f["rd_expense"]) for f in fin],
+        "quarters": quarters,
+        "staff": series("social_security", "insured_staff"),
+        "tax_wan": series("tax", "vat", money=True),
+        "exports_wan": series("customs", "exports", money=True),
+        "power_kwh": series("utilities", "power_kwh"),
     }
 
 

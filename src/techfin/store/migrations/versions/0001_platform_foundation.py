@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 15:56:10.535649
+Create Date: 2026-11-27 16:09:00.098925
 """
 
 from __future__ import annotations
@@ -47,28 +47,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_command"), ["command"], unique=False)
 
     op.create_table(
-        "enterprises",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("name_en", sa.String(length=300), nullable=False),
-        sa.Column("former_names", sa.JSON(), nullable=False),
-        sa.Column("industry_code", sa.String(length=8), nullable=False),
-        sa.Column("province", sa.String(length=32), nullable=False),
-        sa.Column("area_code", sa.String(length=6), nullable=False),
-        sa.Column("registered_on", sa.Date(), nullable=False),
-        sa.Column("registered_capital", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("legal_form", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("source", sa.String(length=32), nullable=False),
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprises")),
-        sa.UniqueConstraint("uscc", name=op.f("uq_enterprises_uscc")),
-    )
-    with op.batch_alter_table("enterprises", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_enterprises_name"), ["name"], unique=False)
-
-    op.create_table(
         "institutions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
@@ -80,34 +58,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_institutions_code")),
     )
     op.create_table(
-        "annual_financials",
+        "load_batches",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("revenue", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("cost_of_sales", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("net_profit", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("total_assets", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("total_liabilities", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("rd_expense", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("employees", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["enterprise_id"],
-            ["enterprises.id"],
-            name=op.f("fk_annual_financials_enterprise_id_enterprises"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_annual_financials")),
-        sa.UniqueConstraint(
-            "enterprise_id", "year", name=op.f("uq_annual_financials_enterprise_id")
-        ),
+        sa.Column("filename", sa.String(length=300), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("file_format", sa.String(length=16), nullable=False),
+        sa.Column("encoding", sa.String(length=16), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.Column("loaded", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("quarantined", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("normalisations", sa.JSON(), nullable=False),
+        sa.Column("file_notes", sa.JSON(), nullable=False),
+        sa.Column("loaded_by", sa.String(length=64), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_load_batches")),
+        sa.UniqueConstraint("source", "content_sha256", name=op.f("uq_load_batches_source")),
     )
-    with op.batch_alter_table("annual_financials", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_annual_financials_enterprise_id"), ["enterprise_id"], unique=False
-        )
-
     op.create_table(
         "branches",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -145,28 +116,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("institution_id", name=op.f("pk_business_dates")),
     )
     op.create_table(
-        "credit_register_summaries",
+        "enterprises",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("lenders", sa.Integer(), nullable=False),
-        sa.Column("outstanding", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("worst_class", sa.String(length=20), nullable=False),
-        sa.Column("max_overdue_days", sa.Integer(), nullable=False),
-        sa.Column("non_performing", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("uscc", sa.String(length=18), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_en", sa.String(length=300), nullable=False),
+        sa.Column("former_names", sa.JSON(), nullable=False),
+        sa.Column("industry_code", sa.String(length=8), nullable=False),
+        sa.Column("province", sa.String(length=32), nullable=False),
+        sa.Column("area_code", sa.String(length=6), nullable=False),
+        sa.Column("registered_on", sa.Date(), nullable=False),
+        sa.Column("registered_capital", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("legal_form", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["enterprise_id"],
-            ["enterprises.id"],
-            name=op.f("fk_credit_register_summaries_enterprise_id_enterprises"),
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_enterprises_batch_id_load_batches")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_register_summaries")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprises")),
+        sa.UniqueConstraint("uscc", name=op.f("uq_enterprises_uscc")),
     )
-    with op.batch_alter_table("credit_register_summaries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_credit_register_summaries_enterprise_id"),
-            ["enterprise_id"],
-            unique=False,
-        )
+    with op.batch_alter_table("enterprises", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_enterprises_name"), ["name"], unique=False)
 
     op.create_table(
         "eod_runs",
@@ -187,95 +160,157 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "funding_rounds",
+        "quarantined_rows",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sa.String(length=16), nullable=False),
-        sa.Column("closed_on", sa.Date(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("lead_investor", sa.String(length=200), nullable=False),
-        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("raw", sa.JSON(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["enterprise_id"],
-            ["enterprises.id"],
-            name=op.f("fk_funding_rounds_enterprise_id_enterprises"),
+            ["batch_id"],
+            ["load_batches.id"],
+            name=op.f("fk_quarantined_rows_batch_id_load_batches"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_funding_rounds")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantined_rows")),
     )
-    with op.batch_alter_table("funding_rounds", schema=None) as batch_op:
+    with op.batch_alter_table("quarantined_rows", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_funding_rounds_enterprise_id"), ["enterprise_id"], unique=False
+            batch_op.f("ix_quarantined_rows_batch_id"), ["batch_id"], unique=False
         )
 
     op.create_table(
-        "granted_titles",
+        "annual_financials",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=32), nullable=False),
-        sa.Column("certificate_no", sa.String(length=64), nullable=False),
-        sa.Column("issuer", sa.String(length=200), nullable=False),
-        sa.Column("valid_from", sa.Date(), nullable=False),
-        sa.Column("valid_to", sa.Date(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("cost_of_sales", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("net_profit", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("total_assets", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("total_liabilities", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("rd_expense", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("rd_domestic", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("inventory", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("receivables", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("payables", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("prepayments", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("advance_receipts", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("employees", sa.Integer(), nullable=False),
+        sa.Column("tech_staff", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["load_batches.id"],
+            name=op.f("fk_annual_financials_batch_id_load_batches"),
+        ),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
             ["enterprises.id"],
-            name=op.f("fk_granted_titles_enterprise_id_enterprises"),
+            name=op.f("fk_annual_financials_enterprise_id_enterprises"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_granted_titles")),
-    )
-    with op.batch_alter_table("granted_titles", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_granted_titles_enterprise_id"), ["enterprise_id"], unique=False
-        )
-
-    op.create_table(
-        "patents",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=20), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=True),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("filed_on", sa.Date(), nullable=False),
-        sa.Column("granted_on", sa.Date(), nullable=True),
-        sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("ipc", sa.String(length=32), nullable=False),
-        sa.Column("claims", sa.Integer(), nullable=False),
-        sa.Column("forward_citations", sa.Integer(), nullable=False),
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["enterprise_id"], ["enterprises.id"], name=op.f("fk_patents_enterprise_id_enterprises")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_patents")),
-        sa.UniqueConstraint("number", name=op.f("uq_patents_number")),
-    )
-    with op.batch_alter_table("patents", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_patents_enterprise_id"), ["enterprise_id"], unique=False
-        )
-
-    op.create_table(
-        "quarterly_activity",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enterprise_id", sa.Integer(), nullable=False),
-        sa.Column("quarter", sa.String(length=7), nullable=False),
-        sa.Column("insured_staff", sa.Integer(), nullable=False),
-        sa.Column("tax_paid", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("exports", sa.Numeric(precision=20, scale=2), nullable=False),
-        sa.Column("power_kwh", sa.Integer(), nullable=False),
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["enterprise_id"],
-            ["enterprises.id"],
-            name=op.f("fk_quarterly_activity_enterprise_id_enterprises"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_quarterly_activity")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_annual_financials")),
         sa.UniqueConstraint(
-            "enterprise_id", "quarter", name=op.f("uq_quarterly_activity_enterprise_id")
+            "enterprise_id", "year", name=op.f("uq_annual_financials_enterprise_id")
         ),
     )
-    with op.batch_alter_table("quarterly_activity", schema=None) as batch_op:
+    with op.batch_alter_table("annual_financials", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_quarterly_activity_enterprise_id"), ["enterprise_id"], unique=False
+            batch_op.f("ix_annual_financials_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "court_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("case_no", sa.String(length=64), nullable=False),
+        sa.Column("court", sa.String(length=200), nullable=False),
+        sa.Column("filed_on", sa.Date(), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_court_records_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_court_records_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_court_records")),
+        sa.UniqueConstraint(
+            "enterprise_id", "case_no", "kind", name=op.f("uq_court_records_enterprise_id")
+        ),
+    )
+    with op.batch_alter_table("court_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_court_records_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "credit_register_loans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("lender", sa.String(length=200), nullable=False),
+        sa.Column("loan_ref", sa.String(length=64), nullable=False),
+        sa.Column("balance", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("classification", sa.String(length=20), nullable=False),
+        sa.Column("overdue_days", sa.Integer(), nullable=True),
+        sa.Column("opened_on", sa.Date(), nullable=True),
+        sa.Column("matures_on", sa.Date(), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["load_batches.id"],
+            name=op.f("fk_credit_register_loans_batch_id_load_batches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_credit_register_loans_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_register_loans")),
+        sa.UniqueConstraint(
+            "enterprise_id",
+            "lender",
+            "loan_ref",
+            name=op.f("uq_credit_register_loans_enterprise_id"),
+        ),
+    )
+    with op.batch_alter_table("credit_register_loans", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credit_register_loans_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "customs_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=6), nullable=False),
+        sa.Column("exports", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("imports", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_customs_records_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_customs_records_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customs_records")),
+        sa.UniqueConstraint(
+            "enterprise_id", "quarter", name=op.f("uq_customs_records_enterprise_id")
+        ),
+    )
+    with op.batch_alter_table("customs_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_customs_records_enterprise_id"), ["enterprise_id"], unique=False
         )
 
     op.create_table(
@@ -297,6 +332,212 @@ def upgrade() -> None:
     with op.batch_alter_table("eod_step_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_eod_step_runs_run_id"), ["run_id"], unique=False)
 
+    op.create_table(
+        "funding_rounds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("investee_name", sa.String(length=300), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=False),
+        sa.Column("post_money", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("lead_investor", sa.String(length=200), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_funding_rounds_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_funding_rounds_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_funding_rounds")),
+        sa.UniqueConstraint(
+            "investee_name", "stage", "closed_on", name=op.f("uq_funding_rounds_investee_name")
+        ),
+    )
+    with op.batch_alter_table("funding_rounds", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_funding_rounds_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "granted_titles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=32), nullable=False),
+        sa.Column("certificate_no", sa.String(length=64), nullable=False),
+        sa.Column("issuer", sa.String(length=200), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_granted_titles_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_granted_titles_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_granted_titles")),
+        sa.UniqueConstraint(
+            "enterprise_id", "title", "certificate_no", name=op.f("uq_granted_titles_enterprise_id")
+        ),
+    )
+    with op.batch_alter_table("granted_titles", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_granted_titles_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "patents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("applicants", sa.JSON(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("filed_on", sa.Date(), nullable=False),
+        sa.Column("granted_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("ipc", sa.String(length=32), nullable=False),
+        sa.Column("claims", sa.Integer(), nullable=True),
+        sa.Column("forward_citations", sa.Integer(), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_patents_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"], ["enterprises.id"], name=op.f("fk_patents_enterprise_id_enterprises")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patents")),
+        sa.UniqueConstraint("number", name=op.f("uq_patents_number")),
+    )
+    with op.batch_alter_table("patents", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_patents_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "resolution_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_source", sa.String(length=32), nullable=False),
+        sa.Column("record_key", sa.String(length=200), nullable=False),
+        sa.Column("record_name", sa.String(length=300), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("probability", sa.Numeric(precision=8, scale=6), nullable=False),
+        sa.Column("band", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("explanation", sa.JSON(), nullable=False),
+        sa.Column("decided_by", sa.String(length=64), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_resolution_links_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resolution_links")),
+        sa.UniqueConstraint(
+            "record_source",
+            "record_key",
+            "enterprise_id",
+            name=op.f("uq_resolution_links_record_source"),
+        ),
+    )
+    with op.batch_alter_table("resolution_links", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_resolution_links_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "social_security_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=6), nullable=False),
+        sa.Column("insured_staff", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["load_batches.id"],
+            name=op.f("fk_social_security_records_batch_id_load_batches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_social_security_records_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_social_security_records")),
+        sa.UniqueConstraint(
+            "enterprise_id", "quarter", name=op.f("uq_social_security_records_enterprise_id")
+        ),
+    )
+    with op.batch_alter_table("social_security_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_social_security_records_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "tax_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=6), nullable=False),
+        sa.Column("vat", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("cit", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("declared_revenue", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("tax_credit_grade", sa.String(length=1), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_tax_records_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_tax_records_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tax_records")),
+        sa.UniqueConstraint("enterprise_id", "quarter", name=op.f("uq_tax_records_enterprise_id")),
+    )
+    with op.batch_alter_table("tax_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tax_records_enterprise_id"), ["enterprise_id"], unique=False
+        )
+
+    op.create_table(
+        "tech_transfer_projects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("seller_name", sa.String(length=300), nullable=False),
+        sa.Column("buyer_name", sa.String(length=300), nullable=False),
+        sa.Column("seller_enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("buyer_enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=True),
+        sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["load_batches.id"],
+            name=op.f("fk_tech_transfer_projects_batch_id_load_batches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["buyer_enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_tech_transfer_projects_buyer_enterprise_id_enterprises"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["seller_enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_tech_transfer_projects_seller_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_transfer_projects")),
+        sa.UniqueConstraint("project_id", name=op.f("uq_tech_transfer_projects_project_id")),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -327,6 +568,33 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_users_institution_id"), ["institution_id"], unique=False
+        )
+
+    op.create_table(
+        "utility_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=6), nullable=False),
+        sa.Column("power_kwh", sa.Integer(), nullable=False),
+        sa.Column("water_m3", sa.Integer(), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["load_batches.id"], name=op.f("fk_utility_records_batch_id_load_batches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_utility_records_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_utility_records")),
+        sa.UniqueConstraint(
+            "enterprise_id", "quarter", name=op.f("uq_utility_records_enterprise_id")
+        ),
+    )
+    with op.batch_alter_table("utility_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_utility_records_enterprise_id"), ["enterprise_id"], unique=False
         )
 
     op.create_table(
@@ -472,18 +740,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
 
     op.drop_table("api_tokens")
+    with op.batch_alter_table("utility_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_utility_records_enterprise_id"))
+
+    op.drop_table("utility_records")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_institution_id"))
 
     op.drop_table("users")
-    with op.batch_alter_table("eod_step_runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_eod_step_runs_run_id"))
+    op.drop_table("tech_transfer_projects")
+    with op.batch_alter_table("tax_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tax_records_enterprise_id"))
 
-    op.drop_table("eod_step_runs")
-    with op.batch_alter_table("quarterly_activity", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_quarterly_activity_enterprise_id"))
+    op.drop_table("tax_records")
+    with op.batch_alter_table("social_security_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_social_security_records_enterprise_id"))
 
-    op.drop_table("quarterly_activity")
+    op.drop_table("social_security_records")
+    with op.batch_alter_table("resolution_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resolution_links_enterprise_id"))
+
+    op.drop_table("resolution_links")
     with op.batch_alter_table("patents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patents_enterprise_id"))
 
@@ -496,25 +773,42 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_funding_rounds_enterprise_id"))
 
     op.drop_table("funding_rounds")
-    op.drop_table("eod_runs")
-    with op.batch_alter_table("credit_register_summaries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_credit_register_summaries_enterprise_id"))
+    with op.batch_alter_table("eod_step_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_eod_step_runs_run_id"))
 
-    op.drop_table("credit_register_summaries")
+    op.drop_table("eod_step_runs")
+    with op.batch_alter_table("customs_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customs_records_enterprise_id"))
+
+    op.drop_table("customs_records")
+    with op.batch_alter_table("credit_register_loans", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_register_loans_enterprise_id"))
+
+    op.drop_table("credit_register_loans")
+    with op.batch_alter_table("court_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_court_records_enterprise_id"))
+
+    op.drop_table("court_records")
+    with op.batch_alter_table("annual_financials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_annual_financials_enterprise_id"))
+
+    op.drop_table("annual_financials")
+    with op.batch_alter_table("quarantined_rows", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quarantined_rows_batch_id"))
+
+    op.drop_table("quarantined_rows")
+    op.drop_table("eod_runs")
+    with op.batch_alter_table("enterprises", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enterprises_name"))
+
+    op.drop_table("enterprises")
     op.drop_table("business_dates")
     with op.batch_alter_table("branches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_branches_institution_id"))
 
     op.drop_table("branches")
-    with op.batch_alter_table("annual_financials", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_annual_financials_enterprise_id"))
-
-    op.drop_table("annual_financials")
+    op.drop_table("load_batches")
     op.drop_table("institutions")
-    with op.batch_alter_table("enterprises", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_enterprises_name"))
-
-    op.drop_table("enterprises")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_command"))
 
