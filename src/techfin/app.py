@@ -50,9 +50,11 @@ def configure_logging(level: int = logging.INFO) -> None:
 # Each face module exposes `router`; a capability adds its module here (one line).
 API_MODULES = [
     "techfin.api.platform",
+    "techfin.api.credit",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
+    "techfin.web.credit",
 ]
 
 

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "techfin.cli.rating",
     "techfin.cli.schedule",
     "techfin.cli.ip",
+    "techfin.cli.credit",
 ]
 
 for _name in COMMAND_MODULES:
