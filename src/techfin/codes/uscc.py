@@ -444,10 +444,8 @@ def validate_many(
     """
     arrow = _arrow_matrix(codes)
     if arrow is not None:
-        array, mat = arrow
-        n = len(array)
-        fast = np.arange(n)
-        return _finish(n, fast, mat, lambda i: array[i].as_py(), check_org)
+        array, fast, mat = arrow
+        return _finish(len(array), fast, mat, lambda i: array[i].as_py(), check_org)
     rows = _as_strings(codes)
     n = len(rows)
     try:
@@ -528,8 +526,11 @@ def _finish(
     return BulkCheck(valid=reason == Reason.OK, reason=reason, fixes=fixes)
 
 
-def _arrow_matrix(codes: Any) -> tuple[Any, npt.NDArray[np.uint8]] | None:
-    """(array, n×18 byte matrix) for an Arrow string column of 18-byte values, else None."""
+def _arrow_matrix(
+    codes: Any,
+) -> tuple[Any, npt.NDArray[np.intp], npt.NDArray[np.uint8]] | None:
+    """(array, rows of 18 bytes, their n×18 byte matrix) for an Arrow/Polars string column,
+    read from the column's buffers; None for anything else."""
     module = type(codes).__module__
     if not module.startswith(("pyarrow", "polars")):
         return None
@@ -540,7 +541,7 @@ def _arrow_matrix(codes: Any) -> tuple[Any, npt.NDArray[np.uint8]] | None:
         array = codes.to_arrow()
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    if not isinstance(array, pa.Array) or array.null_count:
+    if not isinstance(array, pa.Array):
         return None
     if pa.types.is_string_view(array.type):
         array = array.cast(pa.string())
@@ -555,8 +556,17 @@ def _arrow_matrix(codes: Any) -> tuple[Any, npt.NDArray[np.uint8]] | None:
         return None
     _, offsets_buf, data_buf = array.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset : array.offset + n + 1]
-    if not (np.diff(offsets) == LENGTH).all():
-        return None
-    start = int(offsets[0])
-    data = np.frombuffer(data_buf, dtype=np.uint8)[start : start + LENGTH * n]
-    return array, data.reshape(n, LENGTH)
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    byte_lengths = np.diff(offsets)
+    ok = byte_lengths == LENGTH
+    if array.null_count:
+        ok &= np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    if ok.all():
+        start = int(offsets[0])
+        return array, np.arange(n), data[start : start + LENGTH * n].reshape(n, LENGTH)
+    fast = np.flatnonzero(ok)
+    starts = offsets[:-1][fast].astype(np.intp)
+    mat = data[starts[:, None] + np.arange(LENGTH)]
+    return array, fast, mat
