@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from techfin.batch.ip import (
     STATES,
@@ -140,3 +142,48 @@ def test_vectorised_month_arithmetic_matches_scalar() -> None:
     got = add_months(days, months)
     for d, k, g in zip(days, months, got, strict=True):
         assert from_day(int(g)) == dates.add_months(from_day(int(d)), int(k))
+
+
+# --- random event histories: the kernel and the per-patent functions agree ------------------
+
+_KINDS = st.sampled_from(list(K))
+
+
+@st.composite
+def _history(draw: st.DrawFn) -> tuple[Patent, list[LegalEvent], date | None]:
+    ptype = draw(st.sampled_from(list(PatentType)))
+    filed = draw(st.dates(date(2000, 1, 1), date(2024, 12, 31)))
+    events = [LegalEvent(K.PLEDGE_REGISTERED, draw(st.dates(filed, date(2040, 1, 1))))]
+    if draw(st.booleans()):
+        events.append(LegalEvent(K.GRANTED, dates.add_months(filed, draw(st.integers(0, 60)))))
+    for _ in range(draw(st.integers(0, 10))):
+        kind = draw(_KINDS)
+        on = draw(st.dates(filed, date(2045, 1, 1)))
+        if kind in (K.FEE_PAID, K.RESTORED):
+            year = draw(st.integers(1, 21))
+            if kind is K.FEE_PAID and draw(st.booleans()):
+                on = dates.add_years(filed, year - 1) + timedelta(days=draw(st.integers(-60, 200)))
+            events.append(LegalEvent(kind, on, fee_year=year))
+        elif kind is K.INVALIDATION_DECIDED:
+            outcome = draw(st.sampled_from(list(InvalidationOutcome)))
+            events.append(LegalEvent(kind, on, outcome=outcome))
+        else:
+            events.append(LegalEvent(kind, on))
+    valued = draw(st.none() | st.dates(filed, date(2040, 1, 1)))
+    return Patent("X", ptype, filed), draw(st.permutations(events)), valued
+
+
+@settings(max_examples=60)
+@given(st.lists(_history(), min_size=1, max_size=8), st.dates(date(2001, 1, 1), date(2046, 1, 1)))
+def test_kernel_agrees_on_random_histories(
+    items: list[tuple[Patent, list[LegalEvent], date | None]], as_of: date
+) -> None:
+    policy = pledge_policy()
+    out = monitor_registry(to_registry(items), as_of, policy, chunk=3)
+    for i, (p, events, valued) in enumerate(items):
+        s = derive_status(p, events, as_of)
+        kinds = {a.kind for a in detect_alerts(p, events, as_of, policy, last_valued_on=valued)}
+        assert STATES[int(out.state[i])] is s.state
+        assert int(out.remaining_days[i]) == s.remaining_days
+        assert bool(out.pledged[i]) == s.pledged
+        assert alert_kinds(int(out.alerts[i])) == kinds

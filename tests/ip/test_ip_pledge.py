@@ -182,3 +182,21 @@ def test_proceeds_and_recovery_rate() -> None:
         DisposalRoute.IP_EXCHANGE, sold=True, price=D(800_000), costs=D(0), exposure=D(1_000_000)
     )
     assert sold.recovery_rate == D("0.8000")
+
+
+def test_unregistered_pledge_is_not_collateral() -> None:
+    house = pledge_policy()
+    items = [PledgedItem("P1", "invention", D(4_000_000), registered=False)]
+    pos = position(D(500_000), items, house)
+    assert pos.appraised_value == 0 and pos.collateral_value == 0
+    assert pos.ltv is None and pos.breach
+    assert pos.repayment_to_restore == D(500_000)
+
+
+def test_checked_patent_validates_the_number_and_reads_the_type() -> None:
+    from techfin.ip.patents import checked_patent
+
+    p = checked_patent("200710308494.X", date(2007, 12, 1), owners=("A Co",))
+    assert p.patent_type is PatentType.INVENTION and p.owners == ("A Co",)
+    with pytest.raises(ValueError, match="check"):
+        checked_patent("200710308494.1", date(2007, 12, 1))

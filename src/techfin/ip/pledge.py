@@ -264,12 +264,21 @@ def top_up_needed(loan: Decimal, value: Decimal, target_ltv: Decimal) -> Decimal
 
 @dataclass(frozen=True, slots=True)
 class PledgedItem:
-    """One item of a pledge pool: its latest appraised value; 0 counts when not in force."""
+    """One item of a pledge pool with its latest appraised value.
+
+    It counts at zero while its pledge is not registered (a pledge exists only once
+    registered, §11) and once the right is no longer in force.
+    """
 
     number: str
     ip_type: str
     appraised_value: Decimal
     in_force: bool = True
+    registered: bool = True
+
+    @property
+    def effective(self) -> bool:
+        return self.in_force and self.registered
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,13 +307,13 @@ def position(
 ) -> Position:
     """LTV of a loan over the items securing it, or of a pool over all loans it secures.
 
-    Items not in force count at 0. The target LTV is the pool's collateral value ÷ appraised
-    value (its value-weighted pledge rate); with no value left, the target is the weighted
-    rate the items would have had at their last appraisal. A breach is LTV above target plus
-    the policy tolerance.
+    Items not in force or not registered count at 0. The target LTV is the pool's collateral
+    value ÷ appraised value (its value-weighted pledge rate); with no value left, the target
+    is the weighted rate the items would have had at their last appraisal. A breach is LTV
+    above target plus the policy tolerance.
     """
     balance = loan if isinstance(loan, Decimal) else sum(loan, ZERO)
-    live = [i for i in items if i.in_force]
+    live = [i for i in items if i.effective]
     value = sum((i.appraised_value for i in live), ZERO)
     collateral = sum((collateral_value(i.appraised_value, i.ip_type, policy) for i in live), ZERO)
     basis = value if value > 0 else sum((i.appraised_value for i in items), ZERO)
