@@ -70,8 +70,34 @@ def test_generated_set_contains_the_boundaries(
     assert exact_scores[(70, "passes")] == 0
     verdicts = Counter(a["hnte_verdict"] for a in api)
     assert verdicts["needs expert review"] > 0 and verdicts[None] > 0
+    # MIIT ladder edges: R&D exactly 3 % of last year's revenue, revenue exactly 1500万 /
+    # 5000万, 2-year CAGR exactly 5 %, innovative-SME bands
+    assert sum(r["rd_y3_fen"] * 100 == 3 * r["revenue_y3_fen"] for r in rows) > 100
+    assert sum(r["revenue_y3_fen"] == 15 * 10**8 for r in rows) > 100
+    assert sum(r["revenue_y3_fen"] == 50 * 10**8 for r in rows) > 100
+    assert sum(r["revenue_y3_fen"] * 400 == r["revenue_y1_fen"] * 441 for r in rows) > 100
+    assert sum(r["revenue_growth_ppm"] == 150_000 for r in rows) > 50
+    assert sum(r["debt_ratio_ppm"] == 550_000 for r in rows) > 50
+    for key in ("innovative_sme_passed", "srdi_verdict", "little_giant_verdict"):
+        assert len({a[key] for a in api if key in a}) >= 2, key
+    assert sum(a["little_giant_verdict"] == "passes" for a in api) > 50
     # size edges: every size reached, some rows refused
     assert set(Counter(a["size"] for a in api)) == {"large", "medium", "small", "micro", None}
+
+
+def test_rule_sets_by_date() -> None:
+    assert br.default_rule_sets(AS_OF) == br.ALL_RULE_SETS
+    assert br.default_rule_sets(dt.date(2025, 1, 1)) == (
+        "size",
+        "tech_sme",
+        "hnte",
+        "innovative_sme",
+    )
+    table = br.sample_table(200, seed=5, as_of=AS_OF)
+    old = br.evaluate_table(table, as_of=dt.date(2025, 1, 1))
+    assert "srdi_verdict" not in old.column_names and "hnte_verdict" in old.column_names
+    with pytest.raises(NotImplementedError):
+        br.evaluate_table(table, rule_sets=["srdi"], as_of=dt.date(2025, 1, 1))
 
 
 def test_parquet_path(tmp_path: Any) -> None:

@@ -1,5 +1,6 @@
-"""Vectorised recognition kernel: SME size, tech-based SME and high-tech enterprise over whole
-registries (Arrow / Parquet columns, NumPy), agreeing exactly with `techfin.recognition`.
+"""Vectorised recognition kernel: SME size, tech-based SME, high-tech enterprise, innovative
+SME, 专精特新 (2026 criteria) and little giant over whole registries (Arrow / Parquet
+columns, NumPy), agreeing exactly with `techfin.recognition`.
 
 Exactness (issue 4, item 4): amounts are integer **fen** (万元 × 10^6) in int64 columns
 `*_fen`, ratios are integer **parts per million** in `*_ppm` columns, counts are integers.
@@ -24,7 +25,19 @@ value the API would refuse, sets `<rule>_invalid` instead of raising):
   'transferred'), `conversions_3y`, `net_assets_y1_fen` … `net_assets_y3_fen`, `standards`,
   `tech_advancement`, `core_support`, `rd_management` (expert points as integers),
   `pin_<item>` for the expert points within a band, `domestic_rd_share_ppm`,
-  `registered_on` (date), `owns_core_ip`, `in_supported_field`, `major_incident`.
+  `registered_on` (date), `owns_core_ip`, `in_supported_field`, `major_incident`;
+- innovative SME: `high_value_ip`, `class1_ip_own`, `class1_ip`, `class2_ip`,
+  `rd_to_revenue_ppm`, `revenue_growth_ppm` (may be negative), `debt_ratio_ppm`,
+  `strategic_emerging`, `main_business_share_ppm`, `science_award`, `honours`,
+  `rd_institution`, `equity_raised_3y_fen`, `is_sme`, `abnormal_or_dishonest`,
+  `prohibited_products`, `major_incident`;
+- 专精特新 (2026 criteria only) and little giant: `revenue_y1_fen` … `revenue_y3_fen`
+  (营业收入, oldest first; 专精特新 uses the last two), `rd_y2_fen`, `rd_y3_fen`,
+  `main_business_share_ppm`, `debt_ratio_ppm`, the IP counts, `niche_years`,
+  `equity_raised_2y_fen`, `is_innovative_sme`; little giant also `market_share_ppm`,
+  `market_rank`, `is_srdi`.
+
+One flag column serves every rule set that asks the same question (e.g. `major_incident`).
 
 `reference(table)` runs the per-enterprise API on every row and returns the same columns: the
 agreement test and `bench/recognition_batch.py` compare the two.
@@ -41,7 +54,7 @@ from typing import Any, cast
 import numpy as np
 import pyarrow as pa
 
-from techfin.recognition import hnte, size, tech_sme
+from techfin.recognition import hnte, innovative_sme, little_giant, size, srdi, tech_sme
 from techfin.recognition.hnte import EXPERT_ITEMS
 from techfin.recognition.rules import RuleSet, frac, load
 
@@ -431,16 +444,202 @@ def hnte_kernel(
     }
 
 
+# --- MIIT ladder: innovative SME, 专精特新 (2026 criteria), little giant ------------------
+VERDICT_2 = np.array(["fails", "passes"], dtype=object)
+
+
+def _counts(c: Columns, names: Sequence[str]) -> tuple[list[Arr], Arr]:
+    values = []
+    invalid = np.zeros(c.n, dtype=bool)
+    for name in names:
+        v, null = c.int(name)
+        invalid |= null | (v < 0)
+        values.append(v)
+    return values, invalid
+
+
+def _ip_points(table: Mapping[str, Any], hv: Arr, own: Arr, c1: Arr, c2: Arr) -> Arr:
+    return _select(
+        [hv >= 1, own >= 1, c1 >= 1, c2 >= 1],
+        [
+            int(table["high_value_class1"]),
+            int(table["own_class1"]),
+            int(table["class1"]),
+            int(table["class2"]),
+        ],
+        int(table["none"]),
+    )
+
+
+def _bands_ge(ppm: Arr, bands: Sequence[Mapping[str, Any]]) -> Arr:
+    scored = [b for b in bands if "at_least" in b]
+    return _select(
+        [_ratio_ge(ppm, b["at_least"]) for b in scored],
+        [int(b["points"]) for b in scored],
+        int(bands[-1]["points"]),
+    )
+
+
+def _bands_le(ppm: Arr, bands: Sequence[Mapping[str, Any]]) -> Arr:
+    scored = [b for b in bands if "at_most" in b]
+    return _select(
+        [_ratio_le(ppm, b["at_most"]) for b in scored],
+        [int(b["points"]) for b in scored],
+        int(bands[-1]["points"]),
+    )
+
+
+def innovative_sme_kernel(c: Columns, as_of: dt.date | None = None) -> dict[str, Arr]:
+    d = load("innovative_sme", as_of).data
+    (hv, own, c1, c2), invalid = _counts(
+        c, ("high_value_ip", "class1_ip_own", "class1_ip", "class2_ip")
+    )
+    invalid |= (hv > c1) | (own > c1)
+    rd, n1 = c.int("rd_to_revenue_ppm")
+    growth, n2 = c.int("revenue_growth_ppm")
+    debt, n3 = c.int("debt_ratio_ppm")
+    share, n4 = c.int("main_business_share_ppm")
+    se, n5 = c.flag("strategic_emerging")
+    invalid |= n1 | n2 | n3 | n4 | n5 | (rd < 0) | (debt < 0) | (share < 0) | (share > PPM)
+    equity, eq_null = c.int("equity_raised_3y_fen")
+    invalid |= ~eq_null & (equity < 0)
+    ip = _ip_points(d["core_ip"], hv, own, c1, c2)
+    rd_pts = _bands_ge(rd, d["rd_to_revenue"])
+    g_pts = _bands_ge(growth, d["revenue_growth"])
+    debt_pts = _bands_le(debt, d["debt_ratio"])
+    field = np.where(se, int(d["field"]["strategic_emerging"]), int(d["field"]["other"]))
+    share_pts = _bands_ge(share, d["main_business_share"])
+    total = ip + rd_pts + g_pts + debt_pts + field + share_pts
+    p = d["pass"]
+    score_pass = (
+        (total >= p["total_at_least"])
+        & (ip + rd_pts >= p["innovation_at_least"])
+        & (g_pts + debt_pts >= p["growth_at_least"])
+        & (field + share_pts >= p["specialisation_at_least"])
+    )
+    direct = c.flag("science_award")[0] | c.flag("honours")[0] | c.flag("rd_institution")[0]
+    direct |= ~eq_null & (equity >= _fen(d["direct_qualification"]["equity_raised_3y_at_least"]))
+    sme, sme_null = c.flag("is_sme")
+    eligible = (sme | sme_null) & ~c.flag("abnormal_or_dishonest")[0]
+    eligible &= ~c.flag("prohibited_products")[0] & ~c.flag("major_incident")[0]
+    return {
+        "innovative_sme_total": total,
+        "innovative_sme_passed": eligible & (score_pass | direct),
+        "innovative_sme_invalid": invalid,
+    }
+
+
+def _common_ladder(c: Columns) -> tuple[dict[str, Arr], Arr]:
+    """Columns both srdi-2026 and little-giant read: last 2 years of R&D, shares, debt."""
+    v: dict[str, Arr] = {}
+    invalid = np.zeros(c.n, dtype=bool)
+    for name in (
+        "rd_y2_fen",
+        "rd_y3_fen",
+        "main_business_share_ppm",
+        "debt_ratio_ppm",
+        "class1_ip",
+    ):
+        v[name], null = c.int(name)
+        invalid |= null | (v[name] < 0)
+    invalid |= v["main_business_share_ppm"] > PPM
+    return v, invalid
+
+
+def _each_year_rd(c_: Mapping[str, Any], rd: Sequence[Arr], rev: Sequence[Arr]) -> Arr:
+    p, q = _pq(c_["rd_to_revenue_each_year_at_least"])
+    amount = _fen(c_.get("rd_amount_each_year_at_least", 0))
+    ok = np.ones(len(rd[0]), dtype=bool)
+    for r, v in zip(rd, rev, strict=True):
+        ok &= (r >= amount) & (v > 0) & (r * q >= p * v)
+    return ok
+
+
+def srdi_kernel(c: Columns, as_of: dt.date | None = None) -> dict[str, Arr]:
+    rules = load("srdi", as_of)
+    if "criteria" not in rules.data:
+        raise NotImplementedError(f"the batch kernel covers srdi-2026 only, not {rules.version}")
+    k = rules.data["criteria"]
+    v, invalid = _common_ladder(c)
+    _, ip_invalid = _counts(c, ("high_value_ip", "class1_ip_own", "class2_ip"))
+    invalid |= ip_invalid
+    niche, n1 = c.int("niche_years")
+    r2, n2 = c.int("revenue_y2_fen")
+    r3, n3 = c.int("revenue_y3_fen")
+    invalid |= n1 | n2 | n3 | (niche < 0) | (r2 < 0) | (r3 < 0)
+    equity, eq_null = c.int("equity_raised_2y_fen")
+    invalid |= ~eq_null & (equity < 0)
+    equity = np.where(eq_null, 0, equity)
+    title, title_null = c.flag("is_innovative_sme")
+    ok = title | title_null
+    ok &= niche >= k["niche_years_at_least"]
+    ok &= (r3 >= _fen(k["revenue_at_least"])) | (equity >= _fen(k["equity_raised_2y_at_least"]))
+    ok &= _ratio_ge(v["main_business_share_ppm"], k["main_business_share_at_least"])
+    ok &= _ratio_le(v["debt_ratio_ppm"], k["debt_ratio_at_most"])
+    ok &= _each_year_rd(k, (v["rd_y2_fen"], v["rd_y3_fen"]), (r2, r3))
+    ok &= v["class1_ip"] >= k["class1_ip_at_least"]
+    return {"srdi_verdict": _nulls(invalid, VERDICT_2[ok.astype(I64)]), "srdi_invalid": invalid}
+
+
+def little_giant_kernel(c: Columns, as_of: dt.date | None = None) -> dict[str, Arr]:
+    k = load("little_giant", as_of).data["criteria"]
+    v, invalid = _common_ladder(c)
+    rev = []
+    for y in (1, 2, 3):
+        r, null = c.int(f"revenue_y{y}_fen")
+        invalid |= null | (r < 0)
+        rev.append(r)
+    share, share_null = c.int("market_share_ppm")
+    rank, rank_null = c.int("market_rank")
+    invalid |= (share_null & rank_null) | (~share_null & ((share < 0) | (share > PPM)))
+    invalid |= ~rank_null & (rank < 0)
+    title, title_null = c.flag("is_srdi")
+    ok = title | title_null
+    ok &= rev[2] >= _fen(k["revenue_at_least"])
+    ok &= _ratio_ge(v["main_business_share_ppm"], k["main_business_share_at_least"])
+    p, q = _pq(k["revenue_cagr_2y_at_least"])  # Y2 ≥ Y0 (1 + p/q)² ⇔ Y2 q² ≥ Y0 (q + p)²
+    ok &= (rev[0] > 0) & (rev[2] * q * q >= rev[0] * (q + p) * (q + p))
+    ok &= _ratio_le(v["debt_ratio_ppm"], k["debt_ratio_at_most"])
+    ok &= v["rd_y2_fen"] + v["rd_y3_fen"] >= _fen(k["rd_total_2y_at_least"])
+    ok &= _each_year_rd(k, (v["rd_y2_fen"], v["rd_y3_fen"]), (rev[1], rev[2]))
+    ok &= v["class1_ip"] >= k["class1_ip_at_least"]
+    ok &= (~share_null & _ratio_ge(share, k["market_share_at_least"])) | (
+        ~rank_null & (rank >= 1) & (rank <= k["market_rank_at_most"])
+    )
+    return {
+        "little_giant_verdict": _nulls(invalid, VERDICT_2[ok.astype(I64)]),
+        "little_giant_invalid": invalid,
+    }
+
+
 KERNELS: dict[str, Callable[..., dict[str, Arr]]] = {
     "size": size_kernel,
     "tech_sme": tech_sme_kernel,
     "hnte": hnte_kernel,
+    "innovative_sme": innovative_sme_kernel,
+    "srdi": srdi_kernel,
+    "little_giant": little_giant_kernel,
 }
+ALL_RULE_SETS = tuple(KERNELS)
+
+
+def default_rule_sets(as_of: dt.date | None = None) -> tuple[str, ...]:
+    """Every rule set the kernel can evaluate on `as_of`: 专精特新 only under its 2026
+    criteria and little giant only from 2026-04-01 (the versions encoded)."""
+    names = ["size", "tech_sme", "hnte", "innovative_sme"]
+    try:
+        if "criteria" in load("srdi", as_of).data:
+            names.append("srdi")
+        load("little_giant", as_of)
+        names.append("little_giant")
+    except ValueError:
+        pass
+    return tuple(names)
 
 
 def evaluate_table(
     table: pa.Table,
-    rule_sets: Sequence[str] = ("size", "tech_sme", "hnte"),
+    rule_sets: Sequence[str] | None = None,
     as_of: dt.date | None = None,
 ) -> pa.Table:
     """Evaluate the rule sets over every row; returns the result columns as an Arrow table.
@@ -448,11 +647,13 @@ def evaluate_table(
     that rule are then meaningless)."""
     c = Columns(table)
     out: dict[str, Arr] = {}
-    for name in rule_sets:
-        if name == "hnte":
-            out.update(hnte_kernel(c, as_of=as_of))
+    for name in default_rule_sets(as_of) if rule_sets is None else rule_sets:
+        if name == "size":
+            out.update(size_kernel(c))
+        elif name == "tech_sme":
+            out.update(tech_sme_kernel(c))
         else:
-            out.update(KERNELS[name](c))
+            out.update(KERNELS[name](c, as_of=as_of))
     return pa.table({k: pa.array(v) for k, v in out.items()})
 
 
@@ -474,10 +675,12 @@ def _ratio(ppm: int | None) -> Decimal | None:
 
 def reference_row(
     row: Mapping[str, Any],
-    rule_sets: Sequence[str] = ("size", "tech_sme", "hnte"),
+    rule_sets: Sequence[str] | None = None,
     as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """Evaluate one row with the public API (`techfin.recognition`), output as the kernel's."""
+    if rule_sets is None:
+        rule_sets = default_rule_sets(as_of)
     out: dict[str, Any] = {}
     if "size" in rule_sets:
         try:
@@ -550,20 +753,101 @@ def reference_row(
             )
         except ValueError:
             out.update(hnte_verdict=None, hnte_invalid=True)
+    if "innovative_sme" in rule_sets:
+        try:
+            i = innovative_sme.evaluate(
+                high_value_ip=row.get("high_value_ip"),
+                class1_ip_own=row.get("class1_ip_own"),
+                class1_ip=row.get("class1_ip"),
+                class2_ip=row.get("class2_ip"),
+                rd_to_revenue=_ratio(row.get("rd_to_revenue_ppm")),
+                revenue_growth=_ratio(row.get("revenue_growth_ppm")),
+                debt_ratio=_ratio(row.get("debt_ratio_ppm")),
+                strategic_emerging=row.get("strategic_emerging"),
+                main_business_share=_ratio(row.get("main_business_share_ppm")),
+                science_award=row.get("science_award"),
+                honours=row.get("honours"),
+                rd_institution=row.get("rd_institution"),
+                equity_raised_3y=_wan(row.get("equity_raised_3y_fen")),
+                is_sme=row.get("is_sme"),
+                abnormal_or_dishonest=row.get("abnormal_or_dishonest"),
+                prohibited_products=row.get("prohibited_products"),
+                major_incident=row.get("major_incident"),
+                as_of=as_of,
+            )
+            out.update(
+                innovative_sme_total=i.total,
+                innovative_sme_passed=i.passed,
+                innovative_sme_invalid=False,
+            )
+        except ValueError:
+            out.update(innovative_sme_invalid=True)
+    ladder = {
+        "rd_expenses": cast(Any, [_wan(row.get("rd_y2_fen")), _wan(row.get("rd_y3_fen"))]),
+        "main_business_share": _ratio(row.get("main_business_share_ppm")),
+        "debt_ratio": _ratio(row.get("debt_ratio_ppm")),
+        "class1_ip": row.get("class1_ip"),
+        "as_of": as_of,
+    }
+    if "srdi" in rule_sets:
+        try:
+            sr = srdi.evaluate(
+                niche_years=row.get("niche_years"),
+                revenues=cast(Any, [_wan(row.get(f"revenue_y{y}_fen")) for y in (2, 3)]),
+                high_value_ip=row.get("high_value_ip"),
+                class1_ip_own=row.get("class1_ip_own"),
+                class2_ip=row.get("class2_ip"),
+                equity_raised_2y=_wan(row.get("equity_raised_2y_fen")),
+                is_innovative_sme=row.get("is_innovative_sme"),
+                **ladder,
+            )
+            out.update(srdi_verdict=sr.verdict, srdi_invalid=False)
+        except ValueError:
+            out.update(srdi_verdict=None, srdi_invalid=True)
+    if "little_giant" in rule_sets:
+        try:
+            g = little_giant.evaluate(
+                revenues=cast(Any, [_wan(row.get(f"revenue_y{y}_fen")) for y in (1, 2, 3)]),
+                market_share=_ratio(row.get("market_share_ppm")),
+                market_rank=row.get("market_rank"),
+                is_srdi=row.get("is_srdi"),
+                **ladder,
+            )
+            out.update(little_giant_verdict=g.verdict, little_giant_invalid=False)
+        except ValueError:
+            out.update(little_giant_verdict=None, little_giant_invalid=True)
     return out
 
 
 def reference(
     table: pa.Table,
-    rule_sets: Sequence[str] = ("size", "tech_sme", "hnte"),
+    rule_sets: Sequence[str] | None = None,
     as_of: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """`reference_row` over every row of `table`."""
+    if rule_sets is None:
+        rule_sets = default_rule_sets(as_of)
     return [reference_row(row, rule_sets, as_of) for row in table.to_pylist()]
 
 
 # --- generated records with exact boundaries (agreement test, benchmark) ------------------
 SIZE_GROUPS = tuple(load("sme_size").data["groups"])
+BOOL_COLUMNS = (
+    *TECH_SME_FLAGS,
+    *TECH_SME_NEGATIVES,
+    "registered_in_china",
+    "standards",
+    "owns_core_ip",
+    "in_supported_field",
+    "strategic_emerging",
+    "science_award",
+    "honours",
+    "rd_institution",
+    "abnormal_or_dishonest",
+    "is_sme",
+    "is_innovative_sme",
+    "is_srdi",
+)
 
 
 def sample_table(n: int, seed: int = 0, as_of: dt.date = dt.date(2026, 6, 30)) -> pa.Table:
@@ -742,6 +1026,73 @@ def sample_table(n: int, seed: int = 0, as_of: dt.date = dt.date(2026, 6, 30)) -
     cols["major_incident"] = flags(0.02, 0.7)
     for name in ("owns_core_ip", "in_supported_field", "major_incident"):
         cols[name] = _nulls(tpl, cols[name])
+    # MIIT ladder (innovative SME, 专精特新 2026, little giant)
+    c1 = cols["class1_ip"]
+    cols["high_value_ip"] = np.where(pick(0.2), np.minimum(c1, 1), 0)
+    cols["class1_ip_own"] = np.where(pick(0.5), np.minimum(c1, rng.integers(0, 3, n)), 0)
+    cols["high_value_ip"] = np.where(pick(0.003), c1 + 1, cols["high_value_ip"])  # refused
+    cols["rd_to_revenue_ppm"] = snap(
+        rng.integers(0, 80_001, n), [10_000, 20_000, 30_000, 50_000], 0.5
+    )
+    cols["revenue_growth_ppm"] = snap(
+        rng.integers(-300_000, 500_001, n), [0, 50_000, 100_000, 150_000], 0.5
+    )
+    cols["debt_ratio_ppm"] = snap(rng.integers(0, 1_200_001, n), [550_000, 750_000, 800_000], 0.5)
+    cols["main_business_share_ppm"] = snap(
+        rng.integers(300_000, 1_000_001, n),
+        [500_000, 550_000, 600_000, 700_000, 800_000, 900_000],
+        0.5,
+    )
+    cols["main_business_share_ppm"] = np.minimum(cols["main_business_share_ppm"], PPM)
+    cols["strategic_emerging"] = flags(0.4, 0.002)
+    for name in ("science_award", "honours", "rd_institution", "abnormal_or_dishonest"):
+        cols[name] = flags(0.03, 0.8)
+    cols["is_sme"] = flags(0.1, 0.85)
+    cols["is_innovative_sme"] = flags(0.8, 0.5)
+    cols["is_srdi"] = flags(0.8, 0.5)
+    cols["equity_raised_3y_fen"] = _nulls(
+        pick(0.7), snap(rng.integers(0, 10**9, n), [_fen(500)], 0.5)
+    )
+    cols["equity_raised_2y_fen"] = _nulls(
+        pick(0.7), snap(rng.integers(0, 3 * 10**9, n), [_fen(2000)], 0.5)
+    )
+    cols["niche_years"] = snap(rng.integers(0, 11, n), [3], 0.4)
+    rev = [sales[0].copy(), sales[1].copy(), sales[2].copy()]
+    # revenue exactly 1500万 / 5000万 last year; CAGR exactly 5 % (Y2 = Y0 × 441/400)
+    rev[2] = snap(rev[2], [_fen(1500), _fen(5000)], 0.3)
+    cagr = pick(0.2)
+    y0 = rng.integers(1, 2 * 10**7, n) * 400
+    rev[0] = np.where(cagr, y0, rev[0])
+    rev[2] = np.where(cagr, y0 // 400 * 441 + jitter(), rev[2])
+    # R&D exactly 3 % of revenue in the last year, exactly 100万 / 600万 a year
+    rd3 = np.where(pick(0.3), rev[2] * 3 // 100 + jitter(), cols["rd_y3_fen"])
+    rd3 = np.where(pick(0.15), _fen(100) + jitter(), rd3)
+    rd3 = np.where(pick(0.1), _fen(600) + jitter(), rd3)
+    cols["rd_y3_fen"] = np.maximum(rd3, 0)
+    cols["rd_y2_fen"] = np.where(pick(0.15), _fen(600), cols["rd_y2_fen"])
+    cols["revenue_y1_fen"], cols["revenue_y2_fen"], cols["revenue_y3_fen"] = rev
+    share_null = pick(0.5)
+    cols["market_share_ppm"] = _nulls(share_null, snap(rng.integers(0, 300_001, n), [100_000], 0.5))
+    rank_null = pick(0.5) & ~share_null
+    cols["market_rank"] = _nulls(rank_null | pick(0.003), rng.integers(1, 6, n))
+    # little-giant template rows: every criterion on or one unit beside its edge
+    lg = pick(0.1)
+    y0 = np.full(n, _fen(4600))
+    y2_ = y0 // 400 * 441  # CAGR exactly 5 %
+    for name, value in (
+        ("class1_ip", 3 + rng.integers(0, 3, n)),
+        ("main_business_share_ppm", 900_000 + jitter()),
+        ("debt_ratio_ppm", 750_000 + jitter()),
+        ("rd_y2_fen", np.full(n, _fen(600))),
+        ("rd_y3_fen", _fen(600) + jitter()),
+        ("revenue_y1_fen", y0),
+        ("revenue_y2_fen", np.full(n, _fen(4800))),
+        ("revenue_y3_fen", y2_ + jitter()),
+    ):
+        cols[name] = np.where(lg, value, cols[name])
+    rank_missing = np.array([v is None for v in cols["market_rank"]], dtype=bool)
+    ranks = np.where(rank_missing, 0, cols["market_rank"]).astype(I64)
+    cols["market_rank"] = _nulls(~lg & rank_missing, np.where(lg, 2 + rng.integers(0, 3, n), ranks))
     # a few nulls in required columns (the API refuses them)
     for name in ("employees", "tech_staff_ratio_ppm", "sales_y2_fen", "conversions_3y"):
         cols[name] = _nulls(pick(0.002), cols[name])
@@ -751,15 +1102,7 @@ def sample_table(n: int, seed: int = 0, as_of: dt.date = dt.date(2026, 6, 30)) -
             arrays[name] = values
         elif name in ("size_group", "ip_acquisition"):
             arrays[name] = pa.array(list(values), type=pa.string())
-        elif name in (
-            *TECH_SME_FLAGS,
-            *TECH_SME_NEGATIVES,
-            "registered_in_china",
-            "standards",
-            "owns_core_ip",
-            "in_supported_field",
-            "major_incident",
-        ):
+        elif name in BOOL_COLUMNS:
             arrays[name] = pa.array(list(values), type=pa.bool_())
         else:
             arrays[name] = pa.array(
