@@ -243,7 +243,7 @@ def relief_from_royalty(
         _around(royalty, step_rate),
         "discount_rate",
         _around(r, step_disc),
-        lambda a, b: _income(revs, rates(a), tax, b, timing)[1],
+        lambda a, b: _income(revs, rates(a), tax, b, timing, working=False)[1],
     )
     return Valuation(
         method="relief_from_royalty",
@@ -295,7 +295,7 @@ def income_share(
         _around(share, step_rate),
         "discount_rate",
         _around(r, step_disc),
-        lambda a, b: _income(revs, rates(a), tax, b, timing)[1],
+        lambda a, b: _income(revs, rates(a), tax, b, timing, working=False)[1],
     )
     return Valuation(
         method="income_share",
@@ -321,18 +321,26 @@ def _income(
     tax: Decimal,
     r: Decimal,
     timing: Timing,
+    working: bool = True,
 ) -> tuple[tuple[YearRow, ...], Decimal]:
     rows: list[YearRow] = []
     total = ZERO
     with localcontext() as ctx:
         ctx.prec = _PREC
+        growth = ONE + r
+        # (1 + r)^p built by multiplication: one fractional power at most (mid-year)
+        compounded = growth.sqrt() if timing == "mid" else growth
         for t, (revenue, rate) in enumerate(zip(revs, rates, strict=True), start=1):
             period = Decimal(t) - HALF if timing == "mid" else Decimal(t)
-            factor = ONE / (ONE + r) ** period
+            if t > 1:
+                compounded *= growth
+            factor = ONE / compounded
             income = revenue * rate
             after = income * (ONE - tax)
             pv = after * factor
             total += pv
+            if not working:
+                continue
             rows.append(
                 YearRow(
                     year=t,
