@@ -370,7 +370,7 @@ def generate_chunk(ctx: Context, chunk: int) -> dict[str, pa.Table]:
     latent = -g_load * z_health[:, None] + np.sqrt(1 - g_load**2) * r_fin.standard_normal((n, ny))
     grade = np.searchsorted(ctx.dist["grade_cuts"], latent)  # 0 A, 1 B, 2 C, 3 D
     grade = np.array([0, 1, 3, 4])[grade]
-    new = (years[None, :] <= reg_year[:, None]) | (r_fin.random((n, ny)) < m_share * 0.5)
+    new = (years[None, :] <= reg_year[:, None]) | (r_fin.random((n, ny)) < m_share * 0.8)
     grade = np.where(new, 2, grade)
 
     # --- titles -----------------------------------------------------------------------------
@@ -1020,11 +1020,17 @@ def _loans(
     R = ctx.params["credit_register"]
     lex = ctx.params.lexicon
     n = len(ent_id)
-    borrower = rng.random(n) < np.array([R["borrower_share"][k] for k in PROFILES])[profile]
+    share = np.array([R["borrower_share"][k] for k in PROFILES], dtype=float)
+    loading = float(R["borrower_size_loading"])
+    # intercepts that keep each profile's borrower share while larger firms borrow more often
+    alpha = np.array([intercept_for_mean(float(x), -loading) for x in share])
+    borrower = rng.random(n) < expit(alpha[profile] + loading * z_size)
     sigma = float(R["balance_sigma"])
     mean = np.array([R["mean_balance"][k] for k in PROFILES], dtype=float)[profile]
+    rho = float(R["balance_size_loading"])
     total = mean * np.exp(
-        -sigma * sigma / 2 + sigma * (0.6 * z_size + 0.8 * rng.standard_normal(n))
+        -sigma * sigma / 2
+        + sigma * (rho * z_size + np.sqrt(1 - rho * rho) * rng.standard_normal(n))
     )
     total_fen = np.minimum(
         _fen(total),
@@ -1068,7 +1074,8 @@ def _loans(
     days_firm = np.maximum(1, np.rint(od_med * np.exp(od_sig * rng.standard_normal(n)))).astype(
         np.int64
     )
-    overdue = np.where(overdue_firm[firm] & (loan_no == 1), days_firm[firm], 0)
+    also = (loan_no == 1) | (rng.random(m) < float(R["overdue_other_loans"]))
+    overdue = np.where(overdue_firm[firm] & also, days_firm[firm], 0)
     overdue = np.minimum(overdue, np.maximum(0, as_of - opened))
     cls = np.select(
         [overdue > 360, overdue > 270, overdue > 90, overdue > 0], [4, 3, 2, 1], default=0
