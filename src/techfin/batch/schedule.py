@@ -157,6 +157,7 @@ class CashFlows:
     """Rows of every loan: shape (loans, max installments); rows past a loan's term are 0."""
 
     due: npt.NDArray[np.datetime64]
+    due_month: I64  # months since 1970-01
     days: I64
     principal_fen: I64
     interest_fen: I64
@@ -185,37 +186,37 @@ def _round_half_up(num: I64, den: I64 | int) -> I64:
     return (2 * num + den) // (2 * den)
 
 
-def _due_dates(book: LoanBook, max_n: int) -> npt.NDArray[np.datetime64]:
-    months0 = book.start.astype("datetime64[M]")
-    day0 = (book.start - months0.astype("datetime64[D]")).astype(np.int64) + 1
+def _due_dates(book: LoanBook, max_n: int) -> tuple[I64, I64]:
+    """(due day, due month) as int64 days and months since 1970, shape (periods, loans)."""
+    start_days = book.start.astype("datetime64[D]").view(np.int64)
+    months0 = book.start.astype("datetime64[M]").view(np.int64)
+    lo = int(months0.min())
+    hi = int(months0.max()) + int((book.step_months * max_n).max()) + 2
+    table = np.arange(lo, hi + 1).astype("datetime64[M]").astype("datetime64[D]").view(np.int64)
+    day0 = start_days - table[months0 - lo] + 1
     k = np.arange(1, max_n + 1, dtype=np.int64)
-    months = months0[:, None] + (book.step_months[:, None] * k[None, :]).astype("timedelta64[M]")
-    month_len = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
-        np.int64
-    )
-    anchor = np.minimum(day0, month_len[:, 0])  # the first due date fixes the day (engine)
-    day = np.minimum(anchor[:, None], month_len)
-    return months.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")  # type: ignore[no-any-return]
+    months = months0[None, :] + k[:, None] * book.step_months[None, :]
+    first_of = table[months - lo]
+    month_len = table[months - lo + 1] - first_of
+    anchor = np.minimum(day0, month_len[0])  # the first due date fixes the day (engine)
+    return first_of + np.minimum(anchor[None, :], month_len) - 1, months
 
 
-def _annuity_fen(book: LoanBook, days: I64, max_n: int) -> I64:
-    """Level installment in fen (float64 solve, ties settled by the Decimal engine)."""
+def _annuity_fen(book: LoanBook, days: I64) -> I64:
+    """Level installment in fen (float64 solve, ties settled by the Decimal engine).
+    ``days`` has shape (periods, loans)."""
     n = book.installments
     p = book.principal_fen.astype(np.float64)
     rate = book.rate_ppm.astype(np.float64) / PPM
-    per_period = book.basis == 0
     denom = np.where(book.basis == 2, 365.0, 360.0)
-    f = rate[:, None] * days / denom[:, None]
-    pp = (rate * book.step_months / 12.0)[:, None]
-    f = np.where(per_period[:, None], pp, f)
-    k = np.arange(max_n)
-    f = np.where(k[None, :] < n[:, None], f, 0.0)
-    discount = 1.0 / np.cumprod(1.0 + f, axis=1)
-    discount = np.where(k[None, :] < n[:, None], discount, 0.0)
-    scaled = p / discount.sum(axis=1)  # fen
-    frac = scaled - np.floor(scaled)
-    out = np.floor(scaled + 0.5).astype(np.int64)
-    ties = np.flatnonzero(np.abs(frac - 0.5) < TIE_TOLERANCE)
+    f = rate[None, :] * days / denom[None, :]
+    per_period = book.basis == 0
+    f = np.where(per_period[None, :], (rate * book.step_months / 12.0)[None, :], f)
+    live = np.arange(days.shape[0])[:, None] < n[None, :]
+    discount = np.where(live, 1.0 / np.cumprod(1.0 + np.where(live, f, 0.0), axis=0), 0.0)
+    scaled = p / discount.sum(axis=0)  # fen
+    out: I64 = np.floor(scaled + 0.5).astype(np.int64)
+    ties = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < TIE_TOLERANCE)
     if ties.size:
         from decimal import localcontext
 
@@ -227,54 +228,67 @@ def _annuity_fen(book: LoanBook, days: I64, max_n: int) -> I64:
                 ctx.prec = 60
                 exact = _Engine(terms).annuity(1, terms.principal, 0)
             out[i] = int(exact * 100)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def cash_flows(book: LoanBook) -> CashFlows:
-    """Every loan's rows, as the Decimal engine would print them, in fen."""
+    """Every loan's rows, as the Decimal engine would print them, in fen.
+
+    Computed period by period over all loans at once (arrays of shape (periods, loans));
+    returned as (loans, periods) views.
+    """
     if len(book) == 0:
         empty = np.zeros((0, 0), dtype=np.int64)
         return CashFlows(
-            np.zeros((0, 0), dtype="datetime64[D]"), empty, empty, empty, empty, empty > 0
+            np.zeros((0, 0), dtype="datetime64[D]"), empty, empty, empty, empty, empty, empty > 0
         )
     max_n = int(book.installments.max())
-    due = _due_dates(book, max_n)
-    prev = np.concatenate([book.start[:, None], due[:, :-1]], axis=1)
-    days = (due - prev).astype(np.int64)
+    size = len(book)
+    due_day, due_month = _due_dates(book, max_n)
+    start_day = book.start.astype("datetime64[D]").view(np.int64)
+    days = np.diff(due_day, axis=0, prepend=start_day[None, :])
     n = book.installments
-    active = np.arange(max_n)[None, :] < n[:, None]
+    active = np.arange(max_n)[:, None] < n[None, :]
 
-    den = np.where(book.basis == 2, 365 * PPM, 360 * PPM).astype(np.int64)
     per_period = book.basis == 0
+    den = np.where(book.basis == 2, 365 * PPM, np.where(per_period, 12 * PPM, 360 * PPM))
+    # interest numerator multiplier: the days (day counts) or N months (per period)
+    mult = np.where(per_period[None, :], book.step_months[None, :], days)
+    rate_num = book.rate_ppm
     annuity = book.method == 0
     equal = book.method == 1
-    level = np.zeros(len(book), dtype=np.int64)
+    level = np.zeros(size, dtype=np.int64)
     if annuity.any():
         sub = np.flatnonzero(annuity)
-        level[sub] = _annuity_fen(book.take(sub), days[sub], max_n)
-    equal_part = _round_half_up(book.principal_fen, n)
+        level[sub] = _annuity_fen(book.take(sub), days[:, sub])
+    # what each method repays before the last row (interest-only: nothing)
+    fixed = np.where(equal, _round_half_up(book.principal_fen, n), 0)
 
-    principal = np.zeros((len(book), max_n), dtype=np.int64)
-    interest = np.zeros((len(book), max_n), dtype=np.int64)
-    balance_out = np.zeros((len(book), max_n), dtype=np.int64)
+    principal = np.zeros((max_n, size), dtype=np.int64)
+    interest = np.zeros((max_n, size), dtype=np.int64)
+    balance_out = np.zeros((max_n, size), dtype=np.int64)
     balance = book.principal_fen.copy()
     for k in range(max_n):
-        live = active[:, k]
-        num_daily = balance * book.rate_ppm * days[:, k]
-        num_pp = balance * book.rate_ppm * book.step_months
-        i_k = np.where(per_period, _round_half_up(num_pp, 12 * PPM), _round_half_up(num_daily, den))
-        last = n == k + 1
-        p_k = np.where(annuity, np.maximum(level - i_k, 0), 0)
-        p_k = np.where(equal, equal_part, p_k)
+        i_k = _round_half_up(balance * rate_num * mult[k], den)
+        p_k = np.where(annuity, np.maximum(level - i_k, 0), fixed)
         p_k = np.minimum(p_k, balance)
-        p_k = np.where(last, balance, p_k)
-        p_k = np.where(live, p_k, 0)
-        i_k = np.where(live, i_k, 0)
+        p_k = np.where(n == k + 1, balance, p_k)
+        live = active[k]
+        p_k *= live
+        i_k *= live
         balance = balance - p_k
-        principal[:, k] = p_k
-        interest[:, k] = i_k
-        balance_out[:, k] = balance
-    return CashFlows(due, np.where(active, days, 0), principal, interest, balance_out, active)
+        principal[k] = p_k
+        interest[k] = i_k
+        balance_out[k] = balance
+    return CashFlows(
+        due_day.view("datetime64[D]").T,
+        due_month.T,
+        (days * active).T,
+        principal.T,
+        interest.T,
+        balance_out.T,
+        active.T,
+    )
 
 
 @dataclass(frozen=True)
@@ -311,7 +325,7 @@ def portfolio_cash_flows(book: LoanBook, chunk: int = 100_000) -> MonthlyCashFlo
     interest = np.zeros(horizon, dtype=np.int64)
     for lo in range(0, len(book), chunk):
         flows = cash_flows(book.take(slice(lo, lo + chunk)))
-        idx = (flows.due.astype("datetime64[M]") - first).astype(np.int64)[flows.active]
+        idx = (flows.due_month - first.view(np.int64))[flows.active]
         principal += _sum_by(idx, flows.principal_fen[flows.active], horizon)
         interest += _sum_by(idx, flows.interest_fen[flows.active], horizon)
     used = np.flatnonzero((principal != 0) | (interest != 0))
