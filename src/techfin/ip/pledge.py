@@ -293,7 +293,7 @@ class Position:
     breach: bool
     repayment_to_restore: Decimal
     top_up_needed: Decimal | None
-    policy: str
+    policy: str  # name@version of the policy applied
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -334,5 +334,5 @@ def position(
         breach=breach,
         repayment_to_restore=repayment_to_restore(balance, value, target),
         top_up_needed=top_up_needed(balance, value, target),
-        policy=policy.name,
+        policy=f"{policy.name}@{policy.version}",
     )
