@@ -377,3 +377,32 @@ def test_ladder_json() -> None:
     for r in (innov(), s22(), s26(), lg()):
         d = json.loads(json.dumps(r.to_dict(), ensure_ascii=False))
         assert d["rule_version"]
+
+
+def test_srdi_2022_direct_path_edges() -> None:
+    low: dict[str, Any] = dict(
+        digital_level=1, quality_items=0, rd_institution="none", distinctiveness=0
+    )  # score 55 without a direct path
+    # R&D 1000万 a year scores 15 instead of 5: zero the net margin to stay below 60
+    big: dict[str, Any] = dict(low, net_margin=D(0), revenues=[D(20000), D(20000)])
+    r = s22(**big, rd_expenses=[D(1000), D(1000)])
+    assert r.score_max == 55 and r.verdict == "passes"  # 2-year average R&D ≥ 1000万
+    r = s22(**big, rd_expenses=[D(1000), D(1000) - MONEY_UNIT])
+    assert r.verdict == "fails"
+    assert s22(**low, equity_raised_2y=D(6000)).verdict == "passes"
+    assert s22(**low, equity_raised_2y=D(6000) - MONEY_UNIT).verdict == "fails"
+    assert s22(**low, maker_china_top500=True).verdict == "passes"
+
+
+def test_innovative_section_minimum_edges() -> None:
+    # growth section exactly 15 passes, 10 fails (other sections high)
+    assert innov(revenue_growth=D("0.05"), debt_ratio=D("0.7501")).sections["growth"] == 10
+    r = innov(revenue_growth=D("0.10"), debt_ratio=D("0.7501"))
+    assert r.sections["growth"] == 15 and r.passed
+    r = innov(revenue_growth=D("0.0999"), debt_ratio=D("0.7501"))
+    assert r.sections["growth"] == 10 and not r.passed
+    # specialisation exactly 15 (other field 5 + share 10) passes, 10 fails
+    r = innov(strategic_emerging=False, main_business_share=D("0.55"))
+    assert r.sections["specialisation"] == 15 and r.passed
+    r = innov(strategic_emerging=False, main_business_share=D("0.5499"))
+    assert r.sections["specialisation"] == 10 and not r.passed

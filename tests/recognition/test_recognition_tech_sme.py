@@ -131,3 +131,15 @@ def test_json() -> None:
     assert d["rule_version"] == "tech-sme-2022"
     assert d["parts"] == {"tech_staff": 20, "rd": 50, "results": 30}
     assert d["total"] == 100 and d["passed"] is True
+
+
+def test_total_edge_58_60_62() -> None:
+    # reachable totals around 60: 16 + 30 + 12 = 58 fails, 12 + 30 + 18 = 60 and
+    # 20 + 30 + 12 = 62 pass
+    common = dict(rd_to_sales=D("0.04"), rd_to_cost=D(0), class1_ip=0)
+    r58 = run(tech_staff_ratio=D("0.25"), class2_ip=2, **common)
+    r60 = run(tech_staff_ratio=D("0.20"), class2_ip=3, **common)
+    r62 = run(tech_staff_ratio=D("0.30"), class2_ip=2, **common)
+    assert (r58.total, r58.passed) == (58, False)
+    assert (r60.total, r60.passed) == (60, True)
+    assert (r62.total, r62.passed) == (62, True)
