@@ -2,22 +2,27 @@
 
 The engine accepts a pandas DataFrame, a polars DataFrame, a mapping of column name to
 array, or a 2-D NumPy array (columns named ``x0``, ``x1``, ...). It never imports pandas
-(not a runtime dependency): both pandas and polars frames expose ``columns`` and
-``frame[name].to_numpy()``. Non-numeric columns become polars ``String`` series so that
-mapping categories to bins runs in polars' native code.
+(not a runtime dependency) and imports polars only when handed polars data (it costs
+~25 MB of memory): both frame kinds expose ``columns`` and ``frame[name].to_numpy()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class RatingInputError(ValueError):
     """Bad input to the rating engine, with a message naming the column."""
+
+
+def _is_polars(obj: Any) -> bool:
+    return type(obj).__module__.split(".", 1)[0] == "polars"
 
 
 def column_names(X: Any) -> list[str]:
@@ -55,8 +60,10 @@ def _raw(X: Any, name: str) -> Any:
 
 def is_numeric_column(X: Any, name: str) -> bool:
     col = _raw(X, name)
-    if isinstance(col, pl.Series):
-        return col.dtype.is_numeric() or col.dtype == pl.Boolean or col.dtype == pl.Null
+    if _is_polars(col):
+        import polars as pl
+
+        return bool(col.dtype.is_numeric() or col.dtype in (pl.Boolean, pl.Null))
     dtype = getattr(col, "dtype", None)
     if dtype is not None and isinstance(dtype, np.dtype):
         if dtype.kind in "biuf":
@@ -85,10 +92,12 @@ def _object_is_numeric(arr: np.ndarray) -> bool:
 def numeric_column(X: Any, name: str) -> np.ndarray:
     """Float64 values with NaN for missing; strings raise a clear error."""
     col = _raw(X, name)
-    if isinstance(col, pl.Series):
+    if _is_polars(col):
+        import polars as pl
+
         if not (col.dtype.is_numeric() or col.dtype in (pl.Boolean, pl.Null)):
             raise RatingInputError(f"column {name!r}: expected numbers, got {col.dtype}")
-        return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
+        return np.asarray(col.cast(pl.Float64).to_numpy(), dtype=np.float64)
     if hasattr(col, "to_numpy") and not isinstance(col, np.ndarray):
         dtype = getattr(col, "dtype", None)
         kind = getattr(dtype, "kind", "O")
@@ -114,8 +123,16 @@ def numeric_column(X: Any, name: str) -> np.ndarray:
 
 def string_column(X: Any, name: str) -> pl.Series:
     """Values as a polars String series, null for missing; numbers formatted as text."""
+
+    out: pl.Series = _string_column(X, name)
+    return out
+
+
+def _string_column(X: Any, name: str) -> Any:
+    import polars as pl
+
     col = _raw(X, name)
-    if isinstance(col, pl.Series):
+    if _is_polars(col):
         s = col
     elif hasattr(col, "cat") and hasattr(col, "to_numpy") and not isinstance(col, np.ndarray):
         # pandas categorical: map the (few) categories, then index by codes
@@ -149,6 +166,57 @@ def string_column(X: Any, name: str) -> pl.Series:
             pl.when(pl.lit(is_int)).then(pl.lit(as_int)).otherwise(pl.lit(f.cast(pl.String)))
         ).to_series()
     return s.cast(pl.String, strict=False)
+
+
+def category_codes(X: Any, name: str) -> tuple[np.ndarray, list[str | None]]:
+    """Factorise a column into integer codes and the distinct values as text.
+
+    Code ``k`` stands for ``uniques[k]``; a missing value has code -1. pandas categoricals
+    use their own codes, other pandas columns ``Series.factorize`` (hash-based), polars
+    columns a categorical cast, anything else a dictionary pass. Only the (few) distinct
+    values are ever formatted or looked up, so cost is one hash pass per column.
+    """
+    col = _raw(X, name)
+    if not isinstance(col, np.ndarray) and not _is_polars(col) and hasattr(col, "to_numpy"):
+        if hasattr(col, "cat"):
+            codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.int64)
+            return codes, [_fmt(v) for v in col.cat.categories]
+        if hasattr(col, "factorize"):
+            codes_, uniques = col.factorize()
+            return np.asarray(codes_, dtype=np.int64), [_fmt(v) for v in uniques]
+    if _is_polars(col):
+        import polars as pl
+
+        s = string_column(X, name)
+        cat = s.cast(pl.Categorical)
+        phys = cat.to_physical()
+        uniq_phys = phys.unique().drop_nulls().sort()
+        if len(uniq_phys) == 0:
+            return np.full(len(s), -1, dtype=np.int64), []
+        # physical codes may be sparse (global string cache): compact them
+        labels = pl.Series(uniq_phys).cast(pl.UInt32)
+        texts = pl.DataFrame({"p": phys, "s": s}).unique(subset="p").drop_nulls("p").sort("p")["s"]
+        lut = np.full(int(labels.max()) + 1, -1, dtype=np.int64)  # type: ignore[arg-type]
+        lut[labels.to_numpy()] = np.arange(len(labels))
+        codes = phys.fill_null(0).to_numpy().astype(np.int64)
+        codes = lut[codes]
+        codes[s.is_null().to_numpy()] = -1
+        return codes, texts.to_list()
+    arr = np.asarray(col)
+    seen: dict[str | None, int] = {}
+    uniques_txt: list[str | None] = []
+    out = np.empty(len(arr), dtype=np.int64)
+    for i, v in enumerate(arr):
+        t = _fmt(v)
+        if t is None:
+            out[i] = -1
+            continue
+        k = seen.get(t)
+        if k is None:
+            k = seen[t] = len(uniques_txt)
+            uniques_txt.append(t)
+        out[i] = k
+    return out, uniques_txt
 
 
 def _fmt(v: Any) -> str | None:

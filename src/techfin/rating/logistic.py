@@ -3,9 +3,9 @@
 A scorecard's design matrix is WoE values looked up from a few bins per feature, so it is
 kept as an int16 index matrix plus one WoE table per feature and expanded to float64 one
 chunk of rows at a time: memory stays at a few bytes per cell, and each Newton step is a
-handful of BLAS calls. A small ridge penalty (``l2``, not on the intercept) keeps the fit
-finite under separation; with ``l2=1e-6`` the result equals the unpenalised maximum
-likelihood to display precision.
+handful of BLAS calls. A ridge penalty ``l2/2 · ‖β‖²`` (not on the intercept) keeps the
+fit finite under separation; ``l2 = 1`` is scikit-learn's default ``C = 1``: it steadies a
+fit on a thousand rows and is negligible on a million.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def fit_logistic(
     tables: Sequence[np.ndarray],
     y: np.ndarray,
     *,
-    l2: float = 1e-6,
+    l2: float = 1.0,
     max_iter: int = 50,
     tol: float = 1e-9,
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -50,7 +50,7 @@ def fit_logistic(
     beta = np.zeros(p)
     ybar = float(y.mean())
     beta[0] = np.log(ybar / (1 - ybar))
-    pen = np.full(p, l2 * n)
+    pen = np.full(p, float(l2))
     pen[0] = 0.0
     loglik = -np.inf
     H = np.eye(p)

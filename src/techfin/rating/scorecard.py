@@ -76,7 +76,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         min_iv: float = 0.02,
         max_corr: float | None = None,
         stepwise: bool = False,
-        l2: float = 1e-6,
+        l2: float = 1.0,
         pdo: float = 20.0,
         base_odds: float = 50.0,
         base_score: float = 600.0,

@@ -77,7 +77,7 @@ def stepwise(
     tables: Sequence[np.ndarray],
     y: np.ndarray,
     candidates: Sequence[int],
-    l2: float = 1e-6,
+    l2: float = 1.0,
 ) -> tuple[list[int], list[Dropped]]:
     def aic(cols: Sequence[int]) -> tuple[float, np.ndarray]:
         sub = idx[:, list(cols)] if cols else np.zeros((idx.shape[0], 0), np.int16)
