@@ -107,6 +107,19 @@ class Columns:
             return np.full(self.n, None, dtype=object)
         return np.asarray(self.table.column(name).to_pylist(), dtype=object)
 
+    def codes(self, name: str, labels: Sequence[str]) -> Arr:
+        """Position of each row's text in `labels` (-1 for null or anything else), computed
+        on the column's dictionary rather than row by row."""
+        if not self.has(name):
+            return np.full(self.n, -1, dtype=I64)
+        encoded = self.table.column(name).combine_chunks().dictionary_encode()
+        lookup = np.array(
+            [labels.index(v) if v in labels else -1 for v in encoded.dictionary.to_pylist()] + [-1],
+            dtype=I64,
+        )
+        idx = encoded.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
+        return lookup[idx]  # type: ignore[no-any-return]
+
 
 def _nulls(mask: Arr, values: Any) -> Arr:
     """An object array of `values` with None where `mask` is True."""
@@ -148,7 +161,8 @@ def size_kernel(c: Columns, rules: RuleSet | None = None) -> dict[str, Arr]:
     """`size` (large/medium/small/micro or None) and `size_invalid` per row."""
     rules = rules or load("sme_size")
     groups: Mapping[str, Any] = rules.data["groups"]
-    key = c.text("size_group")
+    names = list(groups)
+    key = c.codes("size_group", names)
     metric = {
         "employees": c.int("employees"),
         "revenue": c.int("revenue_fen"),
@@ -157,8 +171,8 @@ def size_kernel(c: Columns, rules: RuleSet | None = None) -> dict[str, Arr]:
     scale = {"employees": 1, "revenue": FEN_PER_WAN, "assets": FEN_PER_WAN}
     level = np.full(c.n, -1, dtype=I64)
     invalid = np.ones(c.n, dtype=bool)
-    for name, g in groups.items():
-        rows = key == name
+    for position, g in enumerate(groups.values()):
+        rows = key == position
         if not rows.any():
             continue
         needed = set(g["sme_ceiling"]) | set(g["medium"]) | set(g["small"])
