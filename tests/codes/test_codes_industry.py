@@ -173,6 +173,9 @@ def test_high_tech_manufacturing() -> None:
     assert ind.high_tech_manufacturing("1311") is None
     assert ind.high_tech_manufacturing("6513") is None  # a service, not manufacturing
     assert ind.high_tech_manufacturing("39") is None  # spans two categories
+    # 3964 service robots came with the 2019 amendment, after the 2017 list.
+    assert ind.high_tech_manufacturing("3964") is None
+    assert ind.high_tech_manufacturing("3963") == "电子及通信设备制造业"
 
 
 def test_strategic_emerging() -> None:
