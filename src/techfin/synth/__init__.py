@@ -39,7 +39,7 @@ __all__ = [
     "world_batch",
 ]
 
-CHUNK_SIZE = 50_000
+CHUNK_SIZE = 20_000  # ≈ 0.5 GB peak per chunk in flight (docs/decisions/0702)
 
 
 @dataclass(frozen=True)
