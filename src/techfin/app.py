@@ -51,10 +51,12 @@ def configure_logging(level: int = logging.INFO) -> None:
 API_MODULES = [
     "techfin.api.platform",
     "techfin.api.credit",
+    "techfin.api.hub",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
     "techfin.web.credit",
+    "techfin.web.hub",
 ]
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "techfin.cli.schedule",
     "techfin.cli.ip",
     "techfin.cli.credit",
+    "techfin.cli.hub",
 ]
 
 for _name in COMMAND_MODULES:

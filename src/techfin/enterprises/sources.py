@@ -78,11 +78,11 @@ class Source:
         mapping: dict[str, str] = {}
         for f in self.fields:
             for header in (f.name, *f.aliases):
-                mapping[_header_key(header)] = f.name
+                mapping[header_key(header)] = f.name
         return mapping
 
 
-def _header_key(header: str) -> str:
+def header_key(header: str) -> str:
     return fold_text(str(header)).replace(" ", "").replace("_", "").lower()
 
 
@@ -118,6 +118,30 @@ SOURCES: dict[str, Source] = {
                 AS_OF,
             ),
             ("uscc",),
+        ),
+        Source(
+            "financials",
+            "年度财务报表",
+            (
+                USCC,
+                Field("year", "int", True, ("年度", "报表年度")),
+                Field("revenue", "money", True, ("营业收入",)),
+                Field("cost_of_sales", "money", True, ("营业成本",)),
+                Field("net_profit", "money", True, ("净利润",), signed=True),
+                Field("total_assets", "money", True, ("资产总额", "资产总计")),
+                Field("total_liabilities", "money", True, ("负债总额", "负债合计")),
+                Field("rd_expense", "money", True, ("研发费用",)),
+                Field("rd_domestic", "money", False, ("境内研发费用",)),
+                Field("inventory", "money", False, ("存货",)),
+                Field("receivables", "money", False, ("应收账款",)),
+                Field("payables", "money", False, ("应付账款",)),
+                Field("prepayments", "money", False, ("预付账款",)),
+                Field("advance_receipts", "money", False, ("预收账款",)),
+                Field("employees", "int", True, ("从业人数", "职工人数")),
+                Field("tech_staff", "int", False, ("科技人员数",)),
+                AS_OF,
+            ),
+            ("uscc", "year"),
         ),
         Source(
             "social_security",
@@ -454,6 +478,12 @@ def validate_row(source: Source, raw: Mapping[str, Any], today: dt.date) -> RowR
                 and value > as_of
             ):
                 reasons.append(f"{f.name}: {value} is after the record's as_of {as_of}")
+    if source.name == "financials" and not reasons:
+        year, as_of_day = record["year"], record["as_of"]
+        if year < 1949 or dt.date(year, 12, 31) > as_of_day:
+            reasons.append(f"year: {year} has not closed by the record's as_of {as_of_day}")
+        elif record["rd_domestic"] is not None and record["rd_domestic"] > record["rd_expense"]:
+            reasons.append("rd_domestic: more than rd_expense")
     if source.name == "titles" and not reasons and record["valid_to"] <= record["valid_from"]:
         reasons.append("valid_to: must be after valid_from")
     if source.name == "patents" and not reasons:

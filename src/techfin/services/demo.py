@@ -139,7 +139,7 @@ class _Loader:
             ],
         )
         self.inst_ids = inst_ids = dict(
-            self.session.execute(select(Institution.code, Institution.id)).tuples().all()
+            self.session.execute(select(Institution.code, Institution.id)).all()
         )
         self.counts["institutions"] = len(institutions)
         branches = _rows(batch.get("branches")) if batch.get("branches") is not None else []
@@ -193,9 +193,7 @@ class _Loader:
                 select(Enterprise.uscc, Enterprise.id).where(
                     Enterprise.uscc.in_([r["uscc"] for r in rows])
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         names: dict[int, str] = {}
         for r in rows:
