@@ -176,8 +176,8 @@ def test_version_chosen_by_as_of() -> None:
 
 def test_srdi_2022_full_score_and_sections() -> None:
     r = s22()
-    # 专 5+10+2+5, 精 5+5+10+5, 特 10, 新 8+0+5+3 (R&D 300万, 7.5 % → 5)
-    assert r.score_min == r.score_max == 22 + 25 + 10 + 8 + 5 + 5 + 3
+    # 专 5+10+2+5, 精 5+5+10+5, 特 10, 新 8+6+5+8 (R&D 300万 / 7.5 % → 6; provincial → 8)
+    assert r.score_min == r.score_max == 22 + 25 + 10 + 8 + 6 + 5 + 8
     assert r.verdict == "passes"
 
 
@@ -227,19 +227,27 @@ def test_srdi_2022_rd_staff_edges(value: Decimal, pts: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("amount", "pts"), at_least_edges([(D(500), 15), (D(400), 10), (D(300), 5)], 0, MONEY_UNIT)
+    ("amount", "pts"),
+    at_least_edges(
+        [(D(500), 10), (D(400), 8), (D(300), 6), (D(200), 4), (D(100), 2)], 0, MONEY_UNIT
+    ),
 )
 def test_srdi_2022_rd_amount_edges(amount: Decimal, pts: int) -> None:
-    # revenue large enough that the share stays below 6 %
+    # revenue large enough that the share stays below 3 %
     r = s22(revenues=[D(100000), D(100000)], rd_expenses=[D(0), amount])
     assert points(r, "rd") == pts
 
 
 @pytest.mark.parametrize(
     ("share", "pts"),
-    at_least_edges([(D("0.10"), 15), (D("0.08"), 10), (D("0.06"), 5)], 0, RATIO_UNIT),
+    at_least_edges(
+        [(D("0.10"), 10), (D("0.08"), 8), (D("0.06"), 6), (D("0.04"), 4), (D("0.03"), 2)],
+        0,
+        RATIO_UNIT,
+    ),
 )
 def test_srdi_2022_rd_share_edges(share: Decimal, pts: int) -> None:
+    # revenue 1000万: below 10 % the amount stays under 100万, so the share decides
     r = s22(revenues=[D(1000), D(1000)], rd_expenses=[D(0), D(1000) * share])
     assert points(r, "rd") == pts
 
@@ -252,11 +260,15 @@ def test_srdi_2022_niche_years(years: int, pts: int) -> None:
 
 
 def test_srdi_2022_small_items() -> None:
-    assert points(s22(key_field=False), "key_field") == 2
+    assert points(s22(key_field=False), "key_field") == 0
+    assert points(s22(key_field="six_bases"), "key_field") == 3
+    assert points(s22(key_field="key"), "key_field") == 5
+    with pytest.raises(ValueError, match="key_field"):
+        s22(key_field="elsewhere")
     assert [points(s22(digital_level=n), "digital_level") for n in (1, 2, 3, 4)] == [0, 3, 5, 5]
     assert [points(s22(quality_items=n), "quality") for n in (0, 1, 2, 4)] == [0, 3, 5, 5]
     levels = ["national", "provincial", "municipal", "below_municipal", "none"]
-    assert [points(s22(rd_institution=x), "rd_institution") for x in levels] == [5, 3, 2, 1, 0]
+    assert [points(s22(rd_institution=x), "rd_institution") for x in levels] == [10, 8, 4, 2, 0]
     with pytest.raises(ValueError, match="rd_institution"):
         s22(rd_institution="county")
 
@@ -285,21 +297,19 @@ def test_srdi_2022_conditions_edges() -> None:
 
 def test_srdi_2022_score_60_and_provincial_interval() -> None:
     base = s22()
-    assert base.score_min == 78
-    # drop 18 points → 60 exactly: digital 5→0, quality 5→0, R&D institution 3→0,
-    # distinctiveness 10→5
+    assert base.score_min == 84
+    # drop 24 points → 60 exactly: digital 5→0, quality 5→0, R&D institution 8→0,
+    # distinctiveness 10→4
     low: dict[str, Any] = dict(digital_level=1, quality_items=0, rd_institution="none")
-    r = s22(**low, distinctiveness=5)
+    r = s22(**low, distinctiveness=4)
     assert r.score_min == r.score_max == 60
     assert status(r, "score") == "met" and r.verdict == "passes"
-    r = s22(**low, distinctiveness=4)
+    r = s22(**low, distinctiveness=3)
     assert r.score_min == 59 and r.verdict == "fails"
     r = s22(**low, distinctiveness=None)
-    assert (r.score_min, r.score_max) == (55, 70) and r.verdict == "needs provincial review"
+    assert (r.score_min, r.score_max) == (56, 71) and r.verdict == "needs provincial review"
     r = s22(**low, distinctiveness=None, science_award=True)
     assert r.verdict == "passes"
-    r = s22(**low, distinctiveness=0, rd_expenses=[D(1000), D(1000)], revenues=[D(20000), D(20000)])
-    assert r.verdict == "passes"  # 2-year average R&D ≥ 1000万: a direct path
 
 
 def test_srdi_2026_edges() -> None:
@@ -382,11 +392,11 @@ def test_ladder_json() -> None:
 def test_srdi_2022_direct_path_edges() -> None:
     low: dict[str, Any] = dict(
         digital_level=1, quality_items=0, rd_institution="none", distinctiveness=0
-    )  # score 55 without a direct path
-    # R&D 1000万 a year scores 15 instead of 5: zero the net margin to stay below 60
+    )  # score 56 without a direct path
+    # R&D 1000万 a year scores 10 instead of 6: zero the net margin to stay below 60
     big: dict[str, Any] = dict(low, net_margin=D(0), revenues=[D(20000), D(20000)])
     r = s22(**big, rd_expenses=[D(1000), D(1000)])
-    assert r.score_max == 55 and r.verdict == "passes"  # 2-year average R&D ≥ 1000万
+    assert r.score_max == 50 and r.verdict == "passes"  # 2-year average R&D ≥ 1000万
     r = s22(**big, rd_expenses=[D(1000), D(1000) - MONEY_UNIT])
     assert r.verdict == "fails"
     assert s22(**low, equity_raised_2y=D(6000)).verdict == "passes"

@@ -199,13 +199,10 @@ def _score_2022(rules: RuleSet, inp: dict[str, Any]) -> list[ScoreItem]:
         f"{years} years, 1 point per full {ny['per_years']} years",
     )
     kf = inp["key_field"]
-    add(
-        "key_field",
-        "专: main products in a key field",
-        int(it["key_field"]["key" if kf else "other"]),
-        5,
-        "key field" if kf else "other field",
-    )
+    fields = it["key_field"]
+    if kf not in fields:
+        raise ValueError(f"key_field: expected one of {sorted(fields)}, got {kf!r}")
+    add("key_field", "专: field of the main products", int(fields[kf]), 5, kf)
     level = inp["digital_level"]
     dl = it["digital_level"]
     add(
@@ -305,7 +302,7 @@ def _score_2022(rules: RuleSet, inp: dict[str, Any]) -> list[ScoreItem]:
     inst = inp["rd_institution"]
     if inst not in it["rd_institution"]:
         raise ValueError(f"rd_institution: expected one of {sorted(it['rd_institution'])}")
-    add("rd_institution", "新: R&D institution level", int(it["rd_institution"][inst]), 5, inst)
+    add("rd_institution", "新: R&D institution level", int(it["rd_institution"][inst]), 10, inst)
     return items
 
 
@@ -322,7 +319,7 @@ def evaluate(
     class2_ip: int | None = None,
     equity_raised_2y: Decimal | int | str | None = None,
     main_revenue_growth_2y: Decimal | int | str | None = None,
-    key_field: bool | None = None,
+    key_field: str | bool | None = None,
     digital_level: int | None = None,
     quality_items: int | None = None,
     net_margin: Decimal | int | str | None = None,
@@ -343,7 +340,9 @@ def evaluate(
     `is_innovative_sme` is assumed when not supplied (listed in `assumptions`).
 
     2022 score inputs (required for that version): `main_revenue_growth_2y` (average, may be
-    negative), `key_field`, `digital_level` (1, 2, 3+), `quality_items` (0–4), `net_margin`,
+    negative), `key_field` ('key' = 补短板/锻长板/填空白 in key chains, 'six_bases' = 工业六基 /
+    老字号 / serves a chain leader, 'other'; True/False mean 'key'/'other'), `digital_level`
+    (1, 2, 3+), `quality_items` (0–4), `net_margin`,
     `rd_staff_ratio`, `rd_institution` (national/provincial/municipal/below_municipal/none);
     `distinctiveness` (0–15, provincial; absent → [0, 15] and possibly "needs provincial
     review"). Direct paths: `science_award`, `maker_china_top500`, 2-year average R&D ≥ 1000万,
@@ -375,7 +374,9 @@ def evaluate(
     else:
         inp.update(
             main_revenue_growth_2y=signed_ratio("main_revenue_growth_2y", main_revenue_growth_2y),
-            key_field=flag("key_field", key_field),
+            key_field={True: "key", False: "other"}.get(key_field, key_field)
+            if isinstance(key_field, bool)
+            else key_field,
             digital_level=count("digital_level", digital_level),
             quality_items=count("quality_items", quality_items),
             net_margin=signed_ratio("net_margin", net_margin),
