@@ -217,3 +217,31 @@ def test_world_has_every_role_kind_and_valid_links(world: World) -> None:
     conflicts = world.df("expert_conflicts")
     assert set(conflicts["expert_code"].to_list()) <= set(experts["code"].to_list())
     assert set(world.df("funding_rounds")["lead_investor_code"].to_list()) <= known
+
+
+def test_an_early_year_as_of_keeps_flags_dates_and_quarters_coherent() -> None:
+    """Before the yearly 科小 round opens no registration is current; the rest still holds."""
+    import pyarrow as pa
+
+    import techfin.synth as synth
+
+    as_of = date(2026, 2, 15)
+    batches = list(synth.generate(77, 3_000, as_of=as_of, chunk_size=1_500))
+    t = {
+        n: pl.from_arrow(pa.concat_tables([b.tables[n] for b in batches[1:]]))
+        for n in ("enterprises", "titles", "financials", "tax", "patents", "patent_events")
+    }
+    ent, titles = t["enterprises"], t["titles"]
+    valid = titles.filter((pl.col("issued_on") <= as_of) & (pl.col("valid_until") >= as_of))
+    for flag in ("hnte", "tech_sme", "innovative_sme", "srdi", "little_giant"):
+        holders = set(valid.filter(pl.col("title") == flag)["enterprise_id"].to_list())
+        assert holders == set(ent.filter(pl.col(flag))["enterprise_id"].to_list()), flag
+    assert not ent["tech_sme"].any()
+    # last year's 科小 registrations are on record, expired
+    assert titles.filter(pl.col("title") == "tech_sme")["valid_until"].max() == date(2025, 12, 31)
+    assert sorted(t["financials"]["year"].unique().to_list()) == [2023, 2024, 2025]
+    last = t["tax"].select((pl.col("year") * 10 + pl.col("quarter")).max()).item()
+    assert last == 20254
+    assert t["patents"]["filed_on"].max() <= as_of
+    assert t["patent_events"]["event_on"].max() <= as_of
+    assert titles["issued_on"].max() <= as_of

@@ -588,7 +588,7 @@ def _titles(
             "高新技术企业认定管理机构",
         )
     if tech_sme.any():
-        d = issue(tech_sme, "tech_sme_issue_window", 0, 1)
+        d = issue(tech_sme, "tech_sme_issue_window", 0, 0)  # no minimum age for 科小
         num = hstack(
             digit_matrix(dt.year_of(d), 4),
             digit_matrix(district[tech_sme], 6),
