@@ -267,3 +267,47 @@ def test_real_option_bounds(s: Decimal, k: Decimal, t: Decimal, sigma: Decimal, 
     v = real_option(pv_cash_flows=s, investment=k, years=t, volatility=sigma, risk_free=r).value
     intrinsic = max(D(0), s - k * (-r * t).exp())
     assert intrinsic - D("0.01") <= v <= s + D("0.01")
+
+
+def test_signatures_are_the_promised_ones() -> None:
+    """Issue 6 item 2 spells these out; the platform and API call them by keyword."""
+    import inspect
+
+    from techfin.ip import valuation as v
+
+    def shape(fn: object) -> list[tuple[str, object]]:
+        sig = inspect.signature(fn)  # type: ignore[arg-type]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in sig.parameters.values())
+        return [(p.name, p.default) for p in sig.parameters.values()]
+
+    empty = inspect.Parameter.empty
+    assert shape(v.relief_from_royalty) == [
+        ("revenues", empty),
+        ("royalty_rate", empty),
+        ("tax_rate", empty),
+        ("discount_rate", empty),
+        ("timing", "end"),
+    ]
+    assert shape(v.income_share) == [
+        ("revenues", empty),
+        ("profit_margin", empty),
+        ("share_rate", empty),
+        ("share_decline", 0),
+        ("tax_rate", empty),
+        ("discount_rate", empty),
+        ("timing", "end"),
+    ]
+    assert shape(v.cost_approach) == [
+        ("replacement_cost", empty),
+        ("physical", 0),
+        ("functional", 0),
+        ("economic", 0),
+    ]
+    assert shape(v.market_approach) == [("comparables", empty), ("adjustments", empty)]
+    assert shape(v.real_option) == [
+        ("pv_cash_flows", empty),
+        ("investment", empty),
+        ("years", empty),
+        ("volatility", empty),
+        ("risk_free", empty),
+    ]
