@@ -675,7 +675,7 @@ class BinningProcess(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             )
         self.binnings_ = binnings
         # bin indices of the training rows, for the caller that fits on them next
-        self._train_idx = np.empty((len(yy), len(train_idx)), dtype=np.int16)
+        self._train_idx = np.empty((len(yy), len(train_idx)), dtype=np.int16, order="F")
         for k, col in enumerate(train_idx):
             self._train_idx[:, k] = col
         self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -714,7 +714,7 @@ class BinningProcess(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             idx = b.bin_indices(X, unseen=self.unseen)
             n = len(idx)
             cols.append(idx)
-        out = np.empty((n or 0, len(cols)), dtype=np.int16)
+        out = np.empty((n or 0, len(cols)), dtype=np.int16, order="F")
         for k, c in enumerate(cols):
             out[:, k] = c
         return out

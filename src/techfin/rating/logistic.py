@@ -19,11 +19,12 @@ _MAX_DESIGN_BYTES = 256 * 2**20
 
 
 def _design(idx: np.ndarray, tables: Sequence[np.ndarray], rows: slice) -> np.ndarray:
+    """float32 design block: intercept column, then each feature's WoE."""
     block = idx[rows]
-    out = np.empty((block.shape[0], len(tables) + 1), dtype=np.float64)
+    out = np.empty((block.shape[0], len(tables) + 1), dtype=np.float32)
     out[:, 0] = 1.0
     for k, t in enumerate(tables):
-        out[:, k + 1] = t[block[:, k]]
+        out[:, k + 1] = t.astype(np.float32)[block[:, k]]
     return out
 
 
@@ -42,9 +43,14 @@ def fit_logistic(
     *,
     l2: float = 1.0,
     max_iter: int = 50,
-    tol: float = 1e-9,
+    tol: float = 1e-7,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Return (beta incl. intercept first, covariance of beta, log-likelihood)."""
+    """Return (beta incl. intercept first, covariance of beta, log-likelihood).
+
+    The gradient is exact in float64 (per-bin sums of residuals with ``np.bincount``, times
+    the WoE table), so Newton stops where the true gradient vanishes; only the Hessian, which
+    merely steers the steps, is accumulated in float32 BLAS (half the memory and time).
+    """
     n = idx.shape[0]
     p = len(tables) + 1
     beta = np.zeros(p)
@@ -54,23 +60,26 @@ def fit_logistic(
     pen[0] = 0.0
     loglik = -np.inf
     H = np.eye(p)
+    sizes = [len(t) for t in tables]
     # expand the design once when it fits in _MAX_DESIGN_BYTES, else chunk by chunk per step
-    whole = _design(idx, tables, slice(0, n)) if n * p * 8 <= _MAX_DESIGN_BYTES else None
-    chunk = n if whole is not None else _CHUNK
+    whole = _design(idx, tables, slice(0, n)) if n * p * 4 <= _MAX_DESIGN_BYTES else None
+    chunk = max(n if whole is not None else _CHUNK, 1)
     for _ in range(max_iter):
-        grad = np.zeros(p)
+        eta = linear_predictor(idx, tables, beta)
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        resid = mu - y
+        loglik = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+        grad = np.empty(p)
+        grad[0] = resid.sum()
+        for k, t in enumerate(tables):
+            grad[k + 1] = float(t @ np.bincount(idx[:, k], weights=resid, minlength=sizes[k]))
+        sw = np.sqrt(mu * (1.0 - mu)).astype(np.float32)
         H = np.zeros((p, p))
-        loglik = 0.0
-        for start in range(0, max(n, 1), max(chunk, 1)):
+        for start in range(0, n, chunk):
             rows = slice(start, min(n, start + chunk))
             Xc = whole if whole is not None else _design(idx, tables, rows)
-            eta = Xc @ beta
-            mu = 1.0 / (1.0 + np.exp(-eta))
-            yc = y[rows]
-            grad += Xc.T @ (mu - yc)
-            Xw = Xc * np.sqrt(mu * (1.0 - mu))[:, None]
-            H += Xw.T @ Xw  # recognised as a symmetric rank-k update
-            loglik += float(np.sum(yc * eta - np.logaddexp(0.0, eta)))
+            Xw = Xc * sw[rows, None]
+            H += np.dot(Xw.T, Xw).astype(np.float64)  # symmetric rank-k update
         grad += pen * beta
         H[np.diag_indices(p)] += pen
         try:

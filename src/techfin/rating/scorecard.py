@@ -148,7 +148,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             dropped += d3
             if not cand:
                 raise RatingInputError("stepwise selection kept no feature")
-        idx = np.ascontiguousarray(idx_all[:, cand])
+        idx = np.asfortranarray(idx_all[:, cand])
         beta, cov, loglik = fit_logistic(idx, [tables[k] for k in cand], yy, l2=self.l2)
 
         self.binning_process_ = bp
@@ -218,7 +218,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _indices(self, X: Any) -> np.ndarray:
         self._check_fitted()
         n = n_rows(X)
-        out = np.empty((n, len(self.score_binnings_)), dtype=np.int16)
+        out = np.empty((n, len(self.score_binnings_)), dtype=np.int16, order="F")
         for k, b in enumerate(self.score_binnings_):
             out[:, k] = b.bin_indices(X, unseen=self.unseen)
         return out
