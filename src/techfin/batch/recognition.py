@@ -87,7 +87,7 @@ class Columns:
 
     def int(self, name: str, fill: int = 0) -> tuple[Arr, Arr]:
         """(int64 values with nulls → fill, null mask); an absent column is all null."""
-        if not self.has(name):
+        if not self.has(name) or pa.types.is_null(self.table.column(name).type):
             return np.full(self.n, fill, dtype=I64), np.ones(self.n, dtype=bool)
         col = self.table.column(name)
         null = col.is_null().to_numpy(zero_copy_only=False)
@@ -96,7 +96,7 @@ class Columns:
 
     def flag(self, name: str) -> tuple[Arr, Arr]:
         """(bool values with nulls → False, null mask)."""
-        if not self.has(name):
+        if not self.has(name) or pa.types.is_null(self.table.column(name).type):
             return np.zeros(self.n, dtype=bool), np.ones(self.n, dtype=bool)
         col = self.table.column(name)
         null = col.is_null().to_numpy(zero_copy_only=False)
@@ -110,7 +110,7 @@ class Columns:
     def codes(self, name: str, labels: Sequence[str]) -> Arr:
         """Position of each row's text in `labels` (-1 for null or anything else), computed
         on the column's dictionary rather than row by row."""
-        if not self.has(name):
+        if not self.has(name) or pa.types.is_null(self.table.column(name).type):
             return np.full(self.n, -1, dtype=I64)
         encoded = self.table.column(name).combine_chunks().dictionary_encode()
         lookup = np.array(
