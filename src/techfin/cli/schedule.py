@@ -166,6 +166,7 @@ def schedule(
 
     data = result.to_dict()
     data["annual_rate_percent"] = str((result.annual_rate * 100).normalize())
+    data["conventions_version"] = result.conventions_version
     if json_output:
         emit_json(data)
         return
