@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+import itertools
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from techfin.credit.daycount import InterestBasis
 from techfin.credit.revolving import (
@@ -128,3 +131,42 @@ def test_bad_line_terms():
         line(interest_basis=InterestBasis.PER_PERIOD)
     with pytest.raises(TermsError, match=r"^maturity:"):
         line(maturity=date(2025, 6, 1))
+
+
+@st.composite
+def event_lists(draw):
+    events = []
+    balance = D(0)
+    day = date(2025, 1, 1)
+    for _ in range(draw(st.integers(0, 12))):
+        day = day + timedelta(days=draw(st.integers(0, 40)))
+        if day > date(2025, 12, 31):
+            break
+        if balance > 0 and draw(st.booleans()):
+            amount = D(draw(st.integers(1, int(balance))))
+            events.append(Event(day, REPAY, amount))
+            balance -= amount
+        else:
+            room = int(D(1000000) - balance)
+            if room < 1:
+                continue
+            amount = D(draw(st.integers(1, room)))
+            events.append(Event(day, DRAW, amount))
+            balance += amount
+    return events
+
+
+@given(event_lists())
+def test_settlements_cover_every_day_once(events):
+    ln = line()
+    got = settlements(ln, events)
+    assert got[0].start == ln.available_from
+    for a, b in itertools.pairwise(got):
+        assert b.start == a.end + timedelta(days=1)
+    exact = sum((x.interest for x in stretches(ln, events, ln.available_from, got[-1].end)), D(0))
+    total = sum((s.interest for s in got), D(0))
+    assert abs(total - exact) <= D("0.005") * len(got)
+    for s in got:
+        assert s.interest >= 0
+    whole = statement(ln, events, ln.available_from, got[-1].end)
+    assert whole.interest == exact.quantize(D("0.01"), rounding=ROUND_HALF_UP)
