@@ -151,7 +151,10 @@ def shared_profile(
             )
             .order_by(TechTransferProject.signed_on)
         )
+        from techfin.services.recognition import titles_side_by_side
+
         return {
+            "recognition": titles_side_by_side(session, enterprise_id, dt.date.today()),
             "registry": _facts(e).to_dict(),
             "financials": _rows(
                 session,

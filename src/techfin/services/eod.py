@@ -234,6 +234,11 @@ def _run_one(
     return RunOutcome(code, date, "completed", outcomes)
 
 
+def _load_steps() -> None:
+    """Import the modules that register day-end steps (each registers on import)."""
+    import techfin.services.recognition  # noqa: F401
+
+
 def run(
     db: Database,
     actor: Actor,
@@ -242,6 +247,8 @@ def run(
     registry: Registry = REGISTRY,
 ) -> list[RunOutcome]:
     """Run day-end for `date` for one institution, or for all institutions."""
+    if registry is REGISTRY:
+        _load_steps()
     with db.read() as session:
         query = select(Institution.id).order_by(Institution.code)
         if institution_code:

@@ -14,7 +14,7 @@ class ServiceError(Exception):
         self.field = field
 
 
-class ValidationFailed(ServiceError):
+class ValidationFailed(ServiceError, ValueError):
     status = 422
     title = "Invalid input"
 
@@ -33,7 +33,7 @@ class ConsentRequired(Forbidden):
     title = "Consent required"
 
 
-class NotFound(ServiceError):
+class NotFound(ServiceError, LookupError):
     """Also used for another tenant's records, so their existence is not revealed."""
 
     status = 404

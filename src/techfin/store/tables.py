@@ -357,6 +357,23 @@ class GrantedTitle(_SharedRecord, Base):
     valid_to: Mapped[dt.date] = mapped_column(Date)
 
 
+class RecognitionEvaluation(Base):
+    """One computed evaluation of an enterprise against one rule set (for prospecting; statistics
+    and policy levers use granted titles). `inputs_sha256` lets day-end skip unchanged data."""
+
+    __tablename__ = "recognition_evaluations"
+    __table_args__ = (Index("ix_recognition_latest", "enterprise_id", "title", "evaluated_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    title: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    rule_version: Mapped[str] = mapped_column(String(80))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    evaluated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    evaluated_by: Mapped[str] = mapped_column(String(64))
+
+
 class ResolutionLink(Base):
     """A record without a credit code linked to an enterprise by entity resolution.
 

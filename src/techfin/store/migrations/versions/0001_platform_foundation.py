@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 16:09:00.098925
+Create Date: 2026-11-27 16:19:44.315114
 """
 
 from __future__ import annotations
@@ -422,6 +422,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "recognition_evaluations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("rule_version", sa.String(length=80), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("inputs_sha256", sa.String(length=64), nullable=False),
+        sa.Column("evaluated_at", sa.DateTime(), nullable=False),
+        sa.Column("evaluated_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprises.id"],
+            name=op.f("fk_recognition_evaluations_enterprise_id_enterprises"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recognition_evaluations")),
+    )
+    with op.batch_alter_table("recognition_evaluations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_recognition_latest", ["enterprise_id", "title", "evaluated_at"], unique=False
+        )
+
+    op.create_table(
         "resolution_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("record_source", sa.String(length=32), nullable=False),
@@ -761,6 +784,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resolution_links_enterprise_id"))
 
     op.drop_table("resolution_links")
+    with op.batch_alter_table("recognition_evaluations", schema=None) as batch_op:
+        batch_op.drop_index("ix_recognition_latest")
+
+    op.drop_table("recognition_evaluations")
     with op.batch_alter_table("patents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patents_enterprise_id"))
 
