@@ -115,3 +115,20 @@ def test_blend_weights_and_expert_pd():
     assert s.pd < m.pd < 0.10
     with pytest.raises(ValueError):
         blend(50, 0.0, "growth")
+
+
+def test_feature_catalogue_covers_the_scorecard():
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("techfin.rating").joinpath("data", "feature_catalogue_v1.yaml")
+    cat = yaml.safe_load(text.read_text("utf-8"))
+    names = {f["name"] for f in cat["features"]}
+    for f in cat["features"]:
+        assert f["definition"] and f["unit"] and f["source"]
+        assert f["missing"] in ("missing", "zero")
+    r = load_rules()
+    used = {i["feature"] for d in r["dimensions"].values() for i in d["indicators"]}
+    used |= {n["feature"] for n in r["negative_list"]}
+    assert used <= names
