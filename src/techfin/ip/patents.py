@@ -136,7 +136,7 @@ def checked_patent(
     The type is read from the number's type digit unless given. Raises `ValueError` with the
     validator's errors when the number is invalid. The codes module is imported lazily.
     """
-    from techfin.codes import patent as patent_codes  # type: ignore[attr-defined,unused-ignore]
+    from techfin.codes import patent as patent_codes
 
     check = patent_codes.validate(number)
     if not check.valid:
