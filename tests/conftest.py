@@ -97,7 +97,7 @@ def pg_database() -> Iterator[str]:
 def _truncate_pg(url: str) -> None:
     import sqlalchemy as sa
 
-    from techfin.store.tables import Base
+    from techfin.store.models import Base
 
     engine = sa.create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

@@ -10,7 +10,8 @@ from sqlalchemy import select, text, update
 from techfin.services import audit, eod
 from techfin.services.context import Actor
 from techfin.services.errors import Conflict
-from techfin.store.tables import AuditEntry, Base, EodStepRun, Institution
+from techfin.store.models import Base
+from techfin.store.tables import AuditEntry, EodStepRun, Institution
 
 
 def test_every_command_is_audited_and_chain_verifies(world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from techfin.store.db import make_engine
-from techfin.store.tables import Base
+from techfin.store.models import Base
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine()
