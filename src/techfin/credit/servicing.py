@@ -779,8 +779,14 @@ class _Replay:
         interest_dates = [r.due_date for r in remaining_rows if r.due_date not in principal_dates]
         elapsed = len(t.principal_dates()) - len(principal_dates)
         rate = self.c.rate_on(day)
+        # The contract's method, not the current schedule's: a term reduction builds a
+        # stepped schedule that must not be carried into the next rebuild.
+        method = self.c.terms.method
         base = dataclasses.replace(
             t,
+            method=Method.ANNUITY if method is Method.STEPPED else method,
+            step_payments=(),
+            step_principal_percents=(),
             principal=self.principal_not_due,
             annual_rate=rate,
             start=day,
