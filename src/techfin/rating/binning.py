@@ -4,7 +4,8 @@ The approach a modelling team expects (Siddiqi, *Credit Risk Scorecards*; Navas-
 *Optimal binning*, 2020), computed with NumPy rather than a general solver:
 
 1. **Pre-binning.** Numeric values are first cut at 100 quantiles of their finite values
-   (``np.quantile`` on at most 250k sampled values, then one ``np.searchsorted`` pass); a
+   (observed values, so cut points read like the data: ``np.quantile(method="higher")`` on at
+   most 250k sampled values, then one ``np.searchsorted`` pass); a bin is ``[lower, upper)``; a
    best-first CART (Gini) over that histogram picks up to ``n_prebins`` pre-bins of at least
    ``min_bin_size`` rows (``prebinning="cart"``, the default; ``"quantile"`` takes
    ``n_prebins`` equal-frequency groups instead). User-fixed cut points are always cut
@@ -411,7 +412,7 @@ def fit_feature(
             step = max(1, finite.size // 250_000)
             sample = finite[::step] if step > 1 else finite
             n_fine = N_FINE if prebinning == "cart" else n_prebins
-            qs = np.quantile(sample, np.linspace(0, 1, n_fine + 1)[1:-1], method="linear")
+            qs = np.quantile(sample, np.linspace(0, 1, n_fine + 1)[1:-1], method="higher")
             fine = np.unique(qs)
             # a cut equal to the minimum creates an empty first pre-bin
             fine = fine[fine > finite.min()]

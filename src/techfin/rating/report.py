@@ -118,7 +118,7 @@ def svg_bars(
     threshold: float | None = None,
 ) -> str:
     """Grouped bar chart: groups of (name, values per label, colour)."""
-    m, mb = 40, 60
+    m, mb = 48, 60
     vals = np.asarray([v for g in groups for v in g[1]], float)
     vals = vals[np.isfinite(vals)]
     top = float(vals.max()) if vals.size else 1.0
@@ -161,8 +161,7 @@ def svg_bars(
         )
     for gi, (name, _, colour) in enumerate(groups):
         parts.append(
-            f'<text x="{width - m}" y="{m + 14 * gi}" font-size="11" fill="{colour}" '
-            f'text-anchor="end">{_e(name)}</text>'
+            f'<text x="{m + 90 * gi}" y="34" font-size="11" fill="{colour}">{_e(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
