@@ -1,0 +1,126 @@
+"""The credit pages: the catalogue and the loan calculator (table, chart data, HTMX partial,
+errors next to the field), login required."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from credit_faces_world import app_client, login
+
+
+@pytest.fixture
+def anonymous(db):
+    return app_client(db)
+
+
+@pytest.fixture
+def browser(anonymous):
+    login(anonymous, "en")
+    return anonymous
+
+
+def test_pages_need_a_login(anonymous):
+    for path in ("/products", "/calculator", "/calculator?principal=1000"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_catalogue_page_shows_every_product(browser):
+    response = browser.get("/products")
+    assert response.status_code == 200
+    html = response.text
+    api = browser.get("/api/products")  # session cookie is not a bearer token
+    assert api.status_code == 401
+    for code in ("credit_loan", "ip_pledge_loan", "revolving_line", "tech_ma_loan"):
+        assert f'id="product-{code}"' in html
+    assert 'id="products-summary"' in html and 'id="catalogue-version"' in html
+    section = html.split('id="product-credit_loan"')[1].split("</section>")[0]
+    assert "Credit (unsecured)" in section  # guarantee type
+    assert "T6" in section  # worst grade served
+    assert "100,000.00 – 10,000,000.00" in section  # amount limits
+    assert "1 – 36" in section  # term limits
+    assert "LPR + spread" in section and "-30 … 150 bp" in section  # pricing rule
+    assert 'class="risk-sharing">Yes' in section
+    ma = html.split('id="product-tech_ma_loan"')[1].split("</section>")[0]
+    assert "acquisition price" in ma
+    assert 'href="/calculator"' in html  # nav link
+
+
+def test_catalogue_page_in_chinese(anonymous):
+    login(anonymous, "zh")
+    html = anonymous.get("/products").text
+    assert "科技信用贷" in html and "信贷产品" in html and "风险分担" in html
+
+
+def test_calculator_defaults_to_the_issue_example(browser):
+    response = browser.get("/calculator")
+    assert response.status_code == 200
+    html = response.text
+    assert 'id="calculator-form"' in html and 'hx-get="/calculator"' in html
+    assert "/static/vendor/echarts.min.js" in html
+    first = re.search(r"<tbody><tr>(.*?)</tr>", html.split('id="schedule-table"')[1]).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", first)
+    assert cells == ["1", "2022-12-01", "30", "255.00", "50.00", "305.00", "4745.00"]
+    chart = json.loads(re.search(r'id="schedule-chart-data">(.*?)</script>', html, re.S).group(1))
+    assert len(chart["principal"]) == 18 and chart["balance"][-1] == 0
+    assert chart["principal"][0] == 255 and chart["interest"][0] == 50
+
+
+def test_calculator_submitted_terms_and_htmx_partial(browser):
+    params = {
+        "principal": "120000",
+        "rate": "6",
+        "installments": "12",
+        "frequency": "quarterly",
+        "start": "2024-01-15",
+        "method": "equal-principal",
+        "interest_basis": "act-360",
+        "rounding": "half-up",
+        "decimals": "2",
+        "installment_multiple": "1",
+        "grace_principal": "0",
+        "grace_interest": "0",
+        "interest_free": "0",
+        "rate_changes": "2025-01-15=5.5",
+        "subsidy_share": "50",
+        "subsidy_payer": "district",
+    }
+    full = browser.get("/calculator", params=params)
+    assert full.status_code == 200 and "<html" in full.text
+    assert full.text.count('<tr><td class="num">') == 12
+    assert 'id="total-principal">120,000.00' in full.text
+    assert "Borrower pays" in full.text  # the subsidy columns
+    partial = browser.get("/calculator", params=params, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text and partial.text.lstrip().startswith('<div id="calculator">')
+    assert 'id="schedule-table"' in partial.text and 'id="schedule-chart-data"' in partial.text
+    assert 'value="2025-01-15=5.5"' in partial.text or "2025-01-15=5.5" in partial.text
+
+
+BAD_TERMS = [
+    ({"principal": "0"}, "principal"),
+    ({"rate": "99"}, "rate"),
+    ({"installments": "0"}, "installments"),
+    ({"first_due": "2022-10-01"}, "first_due"),
+    ({"installment_multiple": "0"}, "installment_multiple"),
+    ({"rate_changes": "next year"}, "rate_changes"),
+    ({"grace_principal": "40"}, "grace_principal"),
+    ({"method": "balloon"}, "method"),
+]
+
+
+def test_calculator_errors_are_shown_next_to_the_field(browser):
+    for patch, field in BAD_TERMS:
+        params = {"principal": "5000", "rate": "12", "installments": "18", "start": "2022-11-01"}
+        params.update(patch)
+        full = browser.get("/calculator", params=params)
+        assert full.status_code == 422, field
+        assert f'id="error-{field}"' in full.text and 'id="calc-error"' in full.text
+        assert 'id="schedule-table"' not in full.text
+        partial = browser.get("/calculator", params=params, headers={"HX-Request": "true"})
+        assert partial.status_code == 200  # htmx swaps only 2xx
+        assert f'id="error-{field}"' in partial.text
+        assert f'<label class="invalid" for="f-{field}">' in partial.text, field
