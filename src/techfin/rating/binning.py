@@ -381,10 +381,10 @@ def fit_feature(
     special_values: Sequence[Any] = (),
     user_splits: Sequence[Any] | None = None,
     prebinning: str = "cart",
-    train_idx: list[np.ndarray] | None = None,
+    train_idx: np.ndarray | None = None,
 ) -> FeatureBinning:
-    """Fit the binning of one feature. When ``train_idx`` is a list, the training rows' bin
-    indices are appended to it (saves a second pass over the data)."""
+    """Fit the binning of one feature. When ``train_idx`` (an int16 array of n rows) is
+    given, the training rows' bin indices are written into it (saves a second pass)."""
     if trend not in TRENDS:
         raise RatingInputError(f"feature {name!r}: monotonic trend {trend!r} not in {TRENDS}")
     n = len(y)
@@ -522,13 +522,13 @@ def fit_feature(
         fb.message = "one bin, IV 0 (constant, all missing, or no split meets min_bin_size)"
     if train_idx is not None:
         if categorical:
-            train_idx.append(fb.bin_indices(X))
+            train_idx[:] = fb.bin_indices(X)
         else:
-            full = np.empty(n, dtype=np.int16)
-            full[regular] = np.searchsorted(np.asarray(bounds, dtype=np.int64), idx, side="right")
-            full[special] = fb.special_bin
-            full[missing] = fb.missing_bin
-            train_idx.append(full)
+            train_idx[regular] = np.searchsorted(
+                np.asarray(bounds, dtype=np.int64), idx, side="right"
+            )
+            train_idx[special] = fb.special_bin
+            train_idx[missing] = fb.missing_bin
     return fb
 
 
@@ -652,7 +652,8 @@ class BinningProcess(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if self.unseen not in ("missing", "error"):
             raise RatingInputError("unseen must be 'missing' or 'error'")
         binnings: list[FeatureBinning] = []
-        train_idx: list[np.ndarray] = []
+        # bin indices of the training rows, for the caller that fits on them next
+        train_idx = np.empty((len(yy), len(names)), dtype=np.int16, order="F")
         for name in names:
             categorical = name in cats or not is_numeric_column(X, name)
             specials = self._per_feature(self.special_values, name, ())
@@ -671,14 +672,11 @@ class BinningProcess(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     special_values=list(specials or ()),
                     user_splits=(self.user_splits or {}).get(name),
                     prebinning=self.prebinning,
-                    train_idx=train_idx,
+                    train_idx=train_idx[:, len(binnings)],
                 )
             )
         self.binnings_ = binnings
-        # bin indices of the training rows, for the caller that fits on them next
-        self._train_idx = np.empty((len(yy), len(train_idx)), dtype=np.int16, order="F")
-        for k, col in enumerate(train_idx):
-            self._train_idx[:, k] = col
+        self._train_idx = train_idx
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
         return self

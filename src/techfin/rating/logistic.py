@@ -63,7 +63,7 @@ def fit_logistic(
     sizes = [len(t) for t in tables]
     # expand the design once when it fits in _MAX_DESIGN_BYTES, else chunk by chunk per step
     whole = _design(idx, tables, slice(0, n)) if n * p * 4 <= _MAX_DESIGN_BYTES else None
-    chunk = max(n if whole is not None else _CHUNK, 1)
+    chunk = _CHUNK  # the weighted copy of the design is made one chunk at a time
     for _ in range(max_iter):
         eta = linear_predictor(idx, tables, beta)
         mu = 1.0 / (1.0 + np.exp(-eta))
@@ -77,7 +77,7 @@ def fit_logistic(
         H = np.zeros((p, p))
         for start in range(0, n, chunk):
             rows = slice(start, min(n, start + chunk))
-            Xc = whole if whole is not None else _design(idx, tables, rows)
+            Xc = whole[rows] if whole is not None else _design(idx, tables, rows)
             Xw = Xc * sw[rows, None]
             H += np.dot(Xw.T, Xw).astype(np.float64)  # symmetric rank-k update
         grad += pen * beta

@@ -148,7 +148,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             dropped += d3
             if not cand:
                 raise RatingInputError("stepwise selection kept no feature")
-        idx = np.asfortranarray(idx_all[:, cand])
+        idx = idx_all if len(cand) == idx_all.shape[1] else np.asfortranarray(idx_all[:, cand])
+        del idx_all
         beta, cov, loglik = fit_logistic(idx, [tables[k] for k in cand], yy, l2=self.l2)
 
         self.binning_process_ = bp
