@@ -90,3 +90,33 @@ def test_unknown_page_renders_an_error_page(client):
     login(client, "a_am")
     page = client.get("/enterprises/999999")
     assert page.status_code == 404 and "未找到" in page.text
+
+
+def test_bank_b_pages_show_nothing_of_bank_a(client, world):
+    import datetime as dt
+
+    from techfin.services import consent
+
+    granted = consent.grant(
+        world.db,
+        world.actor("ent1"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="BANKA",
+        purpose="credit_assessment",
+        expires_on=dt.date.today() + dt.timedelta(days=30),
+    )
+    home = login(client, "b_admin")
+    assert "a_admin" not in home.text and "a_am" not in home.text and "b_am" in home.text
+    client.post("/logout", data={"csrf_token": csrf(home.text)})
+    home = login(client, "b_am")
+    assert f"/enterprises/{world.enterprise_id}?purpose" not in home.text  # A's consents not listed
+    page = client.get(f"/enterprises/{world.enterprise_id}")
+    assert 'id="consent-error"' in page.text and 'id="financials"' not in page.text
+    # bank B's user cannot revoke the enterprise's consent to bank A through the form
+    response = client.post(
+        f"/consents/{granted.id}/revoke",
+        data={"csrf_token": csrf(home.text)},
+        follow_redirects=True,
+    )
+    assert "only the enterprise itself" in response.text
+    assert consent.list_for_enterprise(world.db, world.actor("ent1"), world.enterprise_id)[0].live

@@ -98,7 +98,19 @@ def demo_load(
 
     db = _database()
     _require_migrated(db)
-    report = _service_call(demo.load, db, seed=seed, enterprises=enterprises, progress=not as_json)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("demo"), BarColumn(), MofNCompleteColumn(), transient=True, disable=as_json
+    ) as bar:
+        task = bar.add_task("load", total=enterprises)
+        report = _service_call(
+            demo.load,
+            db,
+            seed=seed,
+            enterprises=enterprises,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if as_json:
         emit_json(report)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -74,7 +75,7 @@ def load(
     seed: int = 20211126,
     enterprises: int = 3000,
     as_of: dt.date = DEMO_AS_OF,
-    progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Generate the world from `seed` and insert it; refuses a database that is not empty."""
     from techfin.synth import generate
@@ -90,6 +91,8 @@ def load(
             if not loader.world_loaded and tables.get("institutions") is not None:
                 loader.world(tables)
             loader.enterprises(tables)
+            if progress is not None:
+                progress(loader.counts["enterprises"], enterprises)
         loader.users_and_experts()
         loader.enterprise_logins()
         loader.consents()
