@@ -177,3 +177,31 @@ def test_validation_statistics_against_references():
     assert psi([10, 20, 30], [30, 20, 10]) > 0.25
     stat, df, p = hosmer_lemeshow([100, 100, 100], [1, 5, 10], [0.01, 0.05, 0.10])
     assert stat == pytest.approx(0.0) and df == 1 and p == pytest.approx(1.0)
+
+
+def test_correlation_selection_drops_the_weaker_twin(data):
+    X, y = data
+    twin = X.with_columns(rd_copy=pl.col("rd_intensity") * 2.0 + 1.0)
+    sc = Scorecard(max_corr=0.9).fit(twin, y)
+    assert ("rd_intensity" in sc.selected_) != ("rd_copy" in sc.selected_)
+    assert any("corr" in d["reason"] for d in sc.dropped_)
+
+
+def test_peak_trend_and_fixed_cuts_through_the_scorecard(data):
+    X, y = data
+    sc = Scorecard(
+        monotonic_trend={"age": "valley"}, user_splits={"debt_ratio": [0.5]}, min_iv=0.0
+    ).fit(X, y)
+    by = {b.name: b for b in sc.binning_process_.binnings_}
+    assert 0.5 in by["debt_ratio"].splits
+    assert by["age"].achieved_trend in ("valley", "ascending", "descending")
+
+
+def test_numpy_and_dict_inputs(data):
+    X, y = data
+    num = X.select("rd_intensity", "debt_ratio", "age").to_numpy()
+    sc = Scorecard().fit(num, y)
+    assert sc.selected_[0].startswith("x")
+    d = {c: X[c].to_numpy() for c in X.columns}
+    p = Scorecard().fit(d, y).predict_proba(d)
+    assert np.isfinite(p).all()
