@@ -155,3 +155,15 @@ def test_training_indices_equal_scoring_indices(make_frame):
     X, y = make_frame(800)
     bp = BinningProcess(special_values={"age": [5.0]}).fit(X, y)
     assert np.array_equal(bp._train_idx, bp.bin_indices(X))
+
+
+@given(
+    st.lists(st.floats(-5, 5), min_size=0, max_size=40, unique=True),
+    st.lists(st.one_of(st.floats(-6, 6), st.just(np.inf), st.just(-np.inf)), max_size=50),
+)
+def test_digitize_equals_searchsorted(cuts, xs):
+    from techfin.rating.binning import digitize
+
+    c = np.sort(np.asarray(cuts, dtype=float))
+    x = np.asarray(xs, dtype=float)
+    assert np.array_equal(digitize(c, x), np.searchsorted(c, x, side="right"))
