@@ -165,6 +165,17 @@ _PROVINCE_SHORT: frozenset[str] = frozenset(short for _, short, _ in _PROVINCES)
 _MUNICIPALITIES: frozenset[str] = frozenset({"北京", "天津", "上海", "重庆", "香港", "澳门"})
 _CITY_SHORT: frozenset[str] = frozenset(c for c, _ in _CITIES) | _MUNICIPALITIES
 _CITIES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(_CITY_SHORT, key=lambda c: (-len(c), c)))
+# Every written form of a place that can open a name → its short name.
+_PROVINCE_FORMS: dict[str, str] = {}
+for _full, _short, _ in _PROVINCES:
+    for _form in (_full, _short + "省", _short + "市", _short):
+        _PROVINCE_FORMS.setdefault(_form, _short)
+_CITY_FORMS: dict[str, str] = {}
+for _city in _CITIES_LONGEST_FIRST:
+    for _form in (_city + "市", _city):
+        _CITY_FORMS.setdefault(_form, _city)
+_PROVINCE_LENGTHS = tuple(sorted({len(f) for f in _PROVINCE_FORMS}, reverse=True))
+_CITY_LENGTHS = tuple(sorted({len(f) for f in _CITY_FORMS}, reverse=True))
 _PINYIN_PLACE: dict[str, str] = {py: short for _, short, py in _PROVINCES} | {
     py.replace("'", ""): c for c, py in _CITIES
 }
@@ -239,6 +250,7 @@ _BRACKET_GENERIC: frozenset[str] = frozenset({"中国", "集团", "控股"})
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SPACE = re.compile(r"\s+")
+_SPACE_NEAR_CJK = re.compile(r"\s+(?=[\u3400-\u9fff()])|(?<=[\u3400-\u9fff()])\s+")
 # Punctuation dropped everywhere (quotes, dots, middle dots, dashes, book-title marks).
 _DROP = re.compile(r"[\"'`“”‘’《》〈〉<>·・•\-_—–~!?#*+=|\\/^$@%]")
 _OPEN = "([{【〔〖［｛"
@@ -263,7 +275,7 @@ def normalize(text: str) -> str:
     s = _SPACE.sub(" ", s).strip()
     if _CJK.search(s):
         # drop spaces that touch a CJK character or a bracket; keep them between Latin words
-        s = re.sub(r"\s*([\u3400-\u9fff()])\s*", r"\1", s)
+        s = _SPACE_NEAR_CJK.sub("", s)
     s = s.replace("()", "")
     return s
 
@@ -304,48 +316,51 @@ class ParsedName:
     brand_py: str
 
 
-@lru_cache(maxsize=65_536)
-def _char_pinyin(ch: str) -> str:
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[int, str | None]:
+    """str.translate table: code point → toneless first reading; whitespace → removed."""
     from pypinyin.pinyin_dict import pinyin_dict
 
-    readings = pinyin_dict.get(ord(ch))
-    if not readings:
-        return ch
-    first = readings.split(",")[0]
-    bare = unicodedata.normalize("NFD", first)
-    return "".join(c for c in bare if not unicodedata.combining(c))
+    table: dict[int, str | None] = {}
+    for code, readings in pinyin_dict.items():
+        first = unicodedata.normalize("NFD", readings.split(",")[0])
+        table[code] = "".join(c for c in first if not unicodedata.combining(c))
+    for ws in " \t\n\r\u3000":
+        table[ord(ws)] = None
+    return table
 
 
 def pinyin_key(text: str) -> str:
     """Toneless pinyin of each Chinese character (its first reading), other characters kept,
     spaces dropped: 新弘信息 → "xinhongxinxi". A key for homophones, not a transliteration.
     """
-    return "".join(_char_pinyin(ch) for ch in text if not ch.isspace())
+    return text.translate(_pinyin_table())
+
+
+def _longest_prefix(s: str, table: dict[str, str], lengths: tuple[int, ...]) -> str | None:
+    """The table key that is the longest proper prefix of `s`, if any."""
+    for k in lengths:
+        if len(s) > k:
+            hit = s[:k]
+            if hit in table:
+                return hit
+    return None
 
 
 def _strip_prefix_place(s: str) -> tuple[str, str | None, str | None]:
     """Remove a leading province and/or city; return (rest, province, city)."""
     province: str | None = None
     city: str | None = None
-    for full, short, _ in _PROVINCES:
-        for form in (full, short + "省", short + "市", short):
-            if s.startswith(form) and len(s) > len(form):
-                province, s = short, s[len(form) :]
-                break
-        if province:
-            break
+    form = _longest_prefix(s, _PROVINCE_FORMS, _PROVINCE_LENGTHS)
+    if form is not None:
+        province, s = _PROVINCE_FORMS[form], s[len(form) :]
     if province in _MUNICIPALITIES:
         city = province
     else:
-        for c in _CITIES_LONGEST_FIRST:
-            for form in (c + "市", c):
-                if s.startswith(form) and len(s) > len(form):
-                    city, s = c, s[len(form) :]
-                    break
-            if city:
-                break
-    # "深圳市" written after a province ("广东省深圳市…") is handled above; a lone "市"/"省"
-    # left by a place not in the table is kept in the core rather than guessed at.
+        form = _longest_prefix(s, _CITY_FORMS, _CITY_LENGTHS)
+        if form is not None:
+            city, s = _CITY_FORMS[form], s[len(form) :]
+    # A lone "市"/"省" left by a place not in the table is kept in the core, not guessed at.
     return s, province, city
 
 

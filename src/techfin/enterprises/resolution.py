@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import polars as pl
@@ -264,35 +263,56 @@ def _frame(data: Any, what: str, required: Sequence[str]) -> pl.DataFrame:
     return df
 
 
-def _features(name: str) -> dict[str, Any]:
-    p = parse_name(name)
-    core = p.core
-    return {
-        "script": p.script,
-        "core": core or None,
-        "stem": p.stem or None,
-        "brand": p.brand or None,
-        "core_py": p.core_py or None,
-        "brand_py": p.brand_py or None,
-        "first1": core[:1] or None,
-        "second1": core[1:2] or None,
-        "rest": core[2:] or None,
-        "city": p.city,
-        "province": p.province,
-        "legal_form": p.legal_form,
-        "kind": p.kind,
-        "branch": p.branch,
-        "branch_place": p.branch_place,
-    }
+_NAME_FEATURES: dict[str, pl.DataType] = {
+    "script": pl.String(),
+    "core": pl.String(),
+    "stem": pl.String(),
+    "brand": pl.String(),
+    "core_py": pl.String(),
+    "brand_py": pl.String(),
+    "first1": pl.String(),
+    "second1": pl.String(),
+    "rest": pl.String(),
+    "city": pl.String(),
+    "province": pl.String(),
+    "legal_form": pl.String(),
+    "kind": pl.String(),
+    "branch": pl.String(),
+    "branch_place": pl.String(),
+}
 
 
-def _area(code: Any, width: int) -> str | None:
-    if not isinstance(code, str):
-        return None
-    head = str(code).strip()[:width]
-    if len(head) < width or not head.isdigit() or head.endswith("00"):
-        return None
-    return head
+def _name_features(names: pl.Series) -> pl.DataFrame:
+    """Comparison features of each distinct name in `names` (column `_name` is the key)."""
+    distinct = names.drop_nulls().unique().to_list()
+    cols: dict[str, list[Any]] = {k: [] for k in _NAME_FEATURES}
+    for name in distinct:
+        p = parse_name(name)
+        core = p.core
+        cols["script"].append(p.script)
+        cols["core"].append(core or None)
+        cols["stem"].append(p.stem or None)
+        cols["brand"].append(p.brand or None)
+        cols["core_py"].append(p.core_py or None)
+        cols["brand_py"].append(p.brand_py or None)
+        cols["first1"].append(core[:1] or None)
+        cols["second1"].append(core[1:2] or None)
+        cols["rest"].append(core[2:] or None)
+        cols["city"].append(p.city)
+        cols["province"].append(p.province)
+        cols["legal_form"].append(p.legal_form)
+        cols["kind"].append(p.kind)
+        cols["branch"].append(p.branch)
+        cols["branch_place"].append(p.branch_place)
+    return pl.DataFrame(
+        {"_name": distinct, **cols}, schema={"_name": pl.String(), **_NAME_FEATURES}
+    )
+
+
+def _area_expr(col: str, width: int) -> pl.Expr:
+    head = pl.col(col).cast(pl.String).str.strip_chars().str.slice(0, width)
+    ok = (head.str.len_chars() == width) & head.str.contains(r"^\d+$") & ~head.str.ends_with("00")
+    return pl.when(ok).then(head).otherwise(None)
 
 
 def prepare_registry(registry: Any) -> pl.DataFrame:
@@ -300,46 +320,74 @@ def prepare_registry(registry: Any) -> pl.DataFrame:
     its English name, with the comparison features.
 
     `registry` needs `enterprise_id` and `name`; optional `former_name` (str or list of str),
-    `former_name_until` (date), `name_en`, `area_code`, `registered_on` (date), `city`.
+    `former_name_until` (date), `name_en`, `area_code`, `registered_on` (date), `city` (used
+    when a name has no place prefix).
     """
     df = _frame(registry, "registry", ("enterprise_id", "name"))
     cols = set(df.columns)
-    rows: list[dict[str, Any]] = []
-    for r in df.iter_rows(named=True):
-        area = r.get("area_code")
-        base = {
-            "enterprise_id": r["enterprise_id"],
-            "area4": _area(area, 4),
-            "area2": _area(area, 2),
-            "registered_on": r.get("registered_on"),
-        }
-        aliases: list[tuple[str, str, date | None]] = [("name", r["name"], None)]
-        former = r.get("former_name") if "former_name" in cols else None
-        if isinstance(former, str):
-            former = [former]
-        for f in former or ():
-            if f:
-                aliases.append(("former_name", f, r.get("former_name_until")))
-        en = r.get("name_en") if "name_en" in cols else None
-        if en:
-            aliases.append(("english_name", en, None))
-        city_hint = r.get("city") if "city" in cols else None
-        for kind, text, until in aliases:
-            if not isinstance(text, str) or not text.strip():
-                continue
-            f = _features(text)
-            if f["city"] is None and isinstance(city_hint, str) and city_hint:
-                f["city"] = city_hint.removesuffix("市")
-            rows.append(
-                base
-                | {
-                    "alias_kind": kind,
-                    "alias": text,
-                    "name_until": until,
-                }
-                | {k: f[k] for k in _FEATURES if k in f}
-            )
-    out = pl.DataFrame(rows, schema=_alias_schema(), orient="row") if rows else _empty_aliases()
+    null_date = pl.lit(None, dtype=pl.Date())
+    base = df.select(
+        pl.col("enterprise_id").cast(pl.Int64),
+        (_area_expr("area_code", 4) if "area_code" in cols else pl.lit(None, pl.String())).alias(
+            "area4"
+        ),
+        (_area_expr("area_code", 2) if "area_code" in cols else pl.lit(None, pl.String())).alias(
+            "area2"
+        ),
+        (pl.col("registered_on").cast(pl.Date) if "registered_on" in cols else null_date).alias(
+            "registered_on"
+        ),
+        (
+            pl.col("city").cast(pl.String).str.strip_suffix("市")
+            if "city" in cols
+            else pl.lit(None, pl.String())
+        ).alias("_city_hint"),
+        pl.col("name").cast(pl.String).alias("_current"),
+        (pl.col("former_name") if "former_name" in cols else pl.lit(None, pl.String())).alias(
+            "_former"
+        ),
+        (
+            pl.col("former_name_until").cast(pl.Date) if "former_name_until" in cols else null_date
+        ).alias("_until"),
+        (
+            pl.col("name_en").cast(pl.String) if "name_en" in cols else pl.lit(None, pl.String())
+        ).alias("_english"),
+    )
+    keep = ["enterprise_id", "area4", "area2", "registered_on", "_city_hint"]
+    current = base.select(
+        *keep,
+        pl.lit("name").alias("alias_kind"),
+        pl.col("_current").alias("alias"),
+        null_date.alias("name_until"),
+    )
+    former = base.select(*keep, "_former", "_until")
+    if former.schema["_former"] == pl.List(pl.String):
+        former = former.explode("_former")
+    former = former.select(
+        *keep,
+        pl.lit("former_name").alias("alias_kind"),
+        pl.col("_former").cast(pl.String).alias("alias"),
+        pl.col("_until").alias("name_until"),
+    )
+    english = base.select(
+        *keep,
+        pl.lit("english_name").alias("alias_kind"),
+        pl.col("_english").alias("alias"),
+        null_date.alias("name_until"),
+    )
+    aliases = pl.concat([current, former, english]).filter(
+        pl.col("alias").is_not_null() & (pl.col("alias").str.strip_chars() != "")
+    )
+    feats = _name_features(aliases.get_column("alias"))
+    out = (
+        aliases.join(feats, left_on="alias", right_on="_name", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("city", "_city_hint").alias("city"),
+            pl.lit(None, pl.Date()).alias("record_date"),
+        )
+        .drop("_city_hint")
+    )
+    out = out.select(*_alias_schema().keys()).cast(_alias_schema())  # type: ignore[arg-type]
     return out.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("uid"))
 
 
@@ -351,10 +399,6 @@ def _alias_schema() -> dict[str, pl.DataType]:
     }
     schema.update({k: v for k, v in _FEATURES.items() if k != "uid"})
     return schema
-
-
-def _empty_aliases() -> pl.DataFrame:
-    return pl.DataFrame(schema=_alias_schema())
 
 
 def _record_schema() -> dict[str, pl.DataType]:
@@ -375,45 +419,56 @@ def prepare_records(records: Any) -> pl.DataFrame:
     comparison features. `part` numbers the applicants of a record from 0.
 
     `records` needs `record_key` and `name`; optional `area_code`, `address` (its leading
-    province/city is used when the name has none), `record_date` (date), `role`.
+    province/city is used when the name has none), `record_date` (date), `role`. An area code
+    or address belongs to the first-named applicant only.
     """
     df = _frame(records, "records", ("record_key", "name"))
     cols = set(df.columns)
-    rows: list[dict[str, Any]] = []
-    for r in df.iter_rows(named=True):
-        text = r["name"]
-        if not isinstance(text, str):
-            continue
-        addr_province: str | None = None
-        addr_city: str | None = None
-        address = r.get("address") if "address" in cols else None
-        if isinstance(address, str) and address:
-            addr_province, addr_city = place_of_address(address)
-        area = r.get("area_code") if "area_code" in cols else None
-        for part, applicant in enumerate(split_applicants(text)):
-            f = _features(applicant)
-            if part == 0 or len(split_applicants(text)) == 1:
-                # an address or area belongs to the first-named applicant
-                f["city"] = f["city"] or addr_city
-                f["province"] = f["province"] or addr_province
-                area4, area2 = _area(area, 4), _area(area, 2)
-            else:
-                area4 = area2 = None
-            rows.append(
-                {
-                    "record_key": str(r["record_key"]),
-                    "part": part,
-                    "applicant": applicant,
-                    "area4": area4,
-                    "area2": area2,
-                    "record_date": r.get("record_date") if "record_date" in cols else None,
-                    "registered_on": None,
-                    "name_until": None,
-                }
-                | {k: f[k] for k in f if k in _record_schema()}
-            )
+    null_str = pl.lit(None, pl.String())
+    names = df.get_column("name").cast(pl.String).to_list()
+    split = [split_applicants(n) if isinstance(n, str) else [] for n in names]
+    addresses = df.get_column("address").to_list() if "address" in cols else [None] * len(names)
+    places = [place_of_address(a) if isinstance(a, str) and a else (None, None) for a in addresses]
+    base = df.select(
+        pl.col("record_key").cast(pl.String),
+        pl.Series("applicant", split, dtype=pl.List(pl.String)),
+        (_area_expr("area_code", 4) if "area_code" in cols else null_str).alias("_area4"),
+        (_area_expr("area_code", 2) if "area_code" in cols else null_str).alias("_area2"),
+        pl.Series("_addr_province", [p for p, _ in places], dtype=pl.String),
+        pl.Series("_addr_city", [c for _, c in places], dtype=pl.String),
+        (
+            pl.col("record_date").cast(pl.Date)
+            if "record_date" in cols
+            else pl.lit(None, pl.Date())
+        ).alias("record_date"),
+    )
+    exploded = (
+        base.with_columns(
+            pl.int_ranges(pl.col("applicant").list.len(), dtype=pl.Int64).alias("part")
+        )
+        .explode("applicant", "part")
+        .filter(pl.col("applicant").is_not_null())
+    )
+    feats = _name_features(exploded.get_column("applicant"))
+    first = pl.col("part") == 0
+    out = exploded.join(
+        feats, left_on="applicant", right_on="_name", how="left", maintain_order="left"
+    ).with_columns(
+        pl.when(first).then(pl.col("_area4")).otherwise(None).alias("area4"),
+        pl.when(first).then(pl.col("_area2")).otherwise(None).alias("area2"),
+        pl.when(first)
+        .then(pl.coalesce("city", "_addr_city"))
+        .otherwise(pl.col("city"))
+        .alias("city"),
+        pl.when(first)
+        .then(pl.coalesce("province", "_addr_province"))
+        .otherwise(pl.col("province"))
+        .alias("province"),
+        pl.lit(None, pl.Date()).alias("registered_on"),
+        pl.lit(None, pl.Date()).alias("name_until"),
+    )
     schema = _record_schema()
-    out = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    out = out.select(*schema.keys()).cast(schema)  # type: ignore[arg-type]
     return out.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("uid"))
 
 
