@@ -39,6 +39,7 @@ def test_catalogue_page_shows_every_product(browser):
     assert 'id="products-summary"' in html and 'id="catalogue-version"' in html
     section = html.split('id="product-credit_loan"')[1].split("</section>")[0]
     assert "Credit (unsecured)" in section  # guarantee type
+    assert "High-tech enterprise" in section and "Little giant" in section  # eligible titles
     assert "T6" in section  # worst grade served
     assert "100,000.00 – 10,000,000.00" in section  # amount limits
     assert "1 – 36" in section  # term limits
@@ -53,6 +54,7 @@ def test_catalogue_page_in_chinese(anonymous):
     login(anonymous, "zh")
     html = anonymous.get("/products").text
     assert "科技信用贷" in html and "信贷产品" in html and "风险分担" in html
+    assert "高新技术企业" in html and "等额本息" in html
 
 
 def test_calculator_defaults_to_the_issue_example(browser):

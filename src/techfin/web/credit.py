@@ -34,6 +34,12 @@ def _(message: str) -> str:
 
 # English message ids for codes shown on the pages (the templates call _() on them).
 LABELS: dict[str, str] = {
+    # recognised titles
+    "hnte": _("High-tech enterprise"),
+    "tech_sme": _("Tech-based SME"),
+    "innovative_sme": _("Innovative SME"),
+    "srdi": _("Specialised, refined, distinctive, innovative SME"),
+    "little_giant": _("Little giant"),
     # guarantee types
     "credit": _("Credit (unsecured)"),
     "guarantee": _("Guarantee"),

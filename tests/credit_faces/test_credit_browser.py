@@ -1,0 +1,111 @@
+"""Browser test: a real headless Chromium logs in, opens the loan calculator, recalculates
+through HTMX (no full reload), sees the chart drawn and an error next to the field; and the
+catalogue page lists the products. Against a real server process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from credit_faces_world import PASSWORD, build_users
+
+from techfin.store.db import Database
+from techfin.store.migrate import upgrade
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (scripts/test.sh installs it)",
+    ),
+]
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'credit-browser.sqlite3'}"
+    db = Database(url)
+    upgrade(db.engine)
+    build_users(db)
+    db.dispose()
+    port = _free_port()
+    env = {**os.environ, "TECHFIN_DATABASE_URL": url, "TECHFIN_SECRET_KEY": "browser-test"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "techfin", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(
+            process.stderr.read().decode() if process.stderr else "server did not start"
+        )
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_calculator_and_catalogue_in_a_browser(server, page):
+    page.goto(server + "/calculator")
+    page.fill("#username", "c_am")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#schedule-table")
+    page.wait_for_selector("#schedule-chart canvas")  # ECharts drew the chart
+    first = page.locator("#schedule-table tbody tr").first.locator("td")
+    assert first.nth(3).inner_text() == "255.00" and first.nth(6).inner_text() == "4745.00"
+    # mark the window: an HTMX swap keeps it, a full reload would lose it
+    page.evaluate("window.__noReload = true")
+    page.fill("#f-installments", "6")
+    page.click("#calculate")
+    page.wait_for_function("document.querySelectorAll('#schedule-table tbody tr').length === 6")
+    assert page.evaluate("window.__noReload") is True
+    page.wait_for_selector("#schedule-chart canvas")
+    assert "installments=6" in page.url  # the URL can be shared
+    page.fill("#f-principal", "-1")
+    page.click("#calculate")
+    page.wait_for_selector("#error-principal")
+    assert "principal" in page.locator("#error-principal").inner_text()
+    assert page.locator("#schedule-table").count() == 0
+    assert page.evaluate("window.__noReload") is True
+
+    # the catalogue, through the nav link
+    page.click("nav a[href='/products']")
+    page.wait_for_selector("#products-summary")
+    assert page.locator("section.product").count() >= 10
+    assert "科技信用贷" in page.locator("#product-credit_loan h2").inner_text()
