@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from techfin.credit.schedule import Subsidy, Terms, build
+from techfin.credit.schedule import Method, RateChange, Subsidy, Terms, build
 from techfin.credit.servicing import (
     Contract,
     Disbursement,
@@ -386,3 +386,84 @@ def test_a_reversal_restores_the_state_before_the_reversed_event(
         replay(contract, [*events, reversal], later).balances()
         == replay(contract, without, later).balances()
     )
+
+
+def test_penalty_follows_a_floating_rate_change() -> None:
+    """Floating loan at 5 % re-priced to 4 % from 2025-03-01; installment 1 (principal
+    16,480.78, due 02-15) unpaid on 03-10: penalty = 16,480.78 × (7.5 % × 14 + 6 % × 9) ÷ 360
+    = 72.790… → 72.79 (the penalty rate follows the contract rate, 50 % above it)."""
+    terms = Terms(
+        principal=D("100000.00"),
+        annual_rate=D("0.05"),
+        start=START,
+        installments=6,
+        rate_changes=(RateChange(dt.date(2025, 3, 1), D("0.04")),),
+    )
+    state = replay(
+        Contract("F", terms), [Disbursement("d", START, D("100000.00"))], dt.date(2025, 3, 10)
+    )
+    assert state.overdue_principal == D("16480.78")
+    assert state.penalty_interest == D("72.79")
+    assert state.days_past_due == 23
+
+
+def test_equal_principal_term_reduction_keeps_the_principal_per_period() -> None:
+    """120,000.00 in 12 equal-principal installments of 10,000.00. On the first due date the
+    installment (10,000.00 + 516.67 interest) is paid with 19,483.33 more: 90,516.67 remain,
+    repaid 10,000.00 a period for 9 periods and 516.67 in the 10th (instead of 11)."""
+    terms = Terms(
+        principal=D("120000.00"),
+        annual_rate=D("0.05"),
+        start=START,
+        installments=12,
+        method=Method.EQUAL_PRINCIPAL,
+    )
+    state = replay(
+        Contract("E", terms),
+        [
+            Disbursement("d", START, D("120000.00")),
+            Prepayment("p", dt.date(2025, 2, 15), D("30000.00"), PrepaymentMode.REDUCE_TERM),
+        ],
+        dt.date(2025, 2, 15),
+    )
+    assert state.schedule is not None
+    principals = [r.principal for r in state.schedule.rows]
+    assert principals == [D("10000.00")] * 9 + [D("516.67")]
+    assert state.principal_not_due == D("90516.67")
+
+
+def test_costs_first_then_custom_order() -> None:
+    """A 200.00 fee is paid before interest by default; a contract that agrees principal
+    before interest gets that order."""
+    events: list[Event] = [
+        DISB,
+        Fee("f", dt.date(2025, 2, 1), D("200.00")),
+        Repayment("r", dt.date(2025, 2, 15), D("1000.00")),
+    ]
+    default = replay(CONTRACT, events, dt.date(2025, 2, 15)).ledger[-1]
+    assert default.allocations == (
+        ("costs", D("200.00")),
+        ("interest", D("620.00")),
+        ("principal", D("180.00")),
+    )
+    order = ("costs", "principal", "interest", "penalty_interest", "compound_interest")
+    custom = replay(Contract("L-1", TERMS, allocation_order=order), events, dt.date(2025, 2, 15))
+    assert custom.ledger[-1].allocations == (("costs", D("200.00")), ("principal", D("800.00")))
+
+
+def test_paid_as_scheduled_is_settled_and_overpayment_is_held() -> None:
+    pays: list[Event] = [
+        Repayment(f"r{i:02d}", row.due_date, row.payment) for i, row in enumerate(SCHEDULE.rows)
+    ]
+    done = replay(CONTRACT, [DISB, *pays], dt.date(2026, 3, 1))
+    assert done.status is LoanStatus.SETTLED
+    assert done.total_paid == SCHEDULE.totals.payment
+    assert done.principal_outstanding == 0 and done.penalty_accrued_total == 0
+    early = replay(
+        CONTRACT,
+        [DISB, Repayment("r", dt.date(2025, 2, 1), D("20662.40"))],  # two installments early
+        dt.date(2025, 3, 15),
+    )
+    assert early.days_past_due == 0 and early.suspense == 0
+    assert early.principal_not_due == SCHEDULE.rows[1].balance
+    assert [e.kind for e in early.ledger].count("suspense_applied") == 2

@@ -37,7 +37,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import ROUND_CEILING, Decimal, localcontext
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
@@ -854,18 +854,7 @@ def _reduce_term(base: Terms, old: Schedule, next_row: int) -> tuple[Schedule, i
     if not old_rows:
         return build(base), n_all
     if base.method is Method.EQUAL_PRINCIPAL:
-        per_period = old_rows[0].principal
-        count = min(n_all, max(1, int(-(-base.principal // per_period))))
-        terms = dataclasses.replace(
-            base,
-            due_dates=dates[:count],
-            interest_dates=tuple(d for d in base.interest_dates if d < dates[count - 1]),
-            grace_principal=_remaining_grace(base.grace_principal, 0, count),
-            grace_interest=_remaining_grace(base.grace_interest, 0, count),
-            interest_free=_remaining_grace(base.interest_free, 0, count),
-            rate_changes=tuple(rc for rc in base.rate_changes if rc.effective < dates[count - 1]),
-        )
-        return build(terms), count
+        return _reduce_term_equal_principal(base, old_rows[0].principal)
     installment = old_rows[0].payment
     # The smallest count whose stepped schedule (installment kept, last row the remainder)
     # ends with a last payment no larger than the installment.
@@ -881,6 +870,31 @@ def _reduce_term(base: Terms, old: Schedule, next_row: int) -> tuple[Schedule, i
         if last.payment <= installment or count == n_all:
             return schedule, count
     return build(base), n_all
+
+
+def _reduce_term_equal_principal(base: Terms, per_period: Decimal) -> tuple[Schedule, int]:
+    """Keep the principal per period: ceil(balance ÷ per period) amortising periods, each
+    repaying ``per_period`` and the last the rest (a stepped schedule by principal shares)."""
+    dates = base.due_dates
+    grace = base.grace_principal
+    amortising = int((base.principal / per_period).to_integral_value(rounding=ROUND_CEILING))
+    count = grace + amortising
+    if count >= len(dates) or amortising < 2:
+        return build(base), len(dates)
+    share = per_period * 100 / base.principal
+    percents = (*([share] * (amortising - 1)), 100 - share * (amortising - 1))
+    maturity = dates[count - 1]
+    terms = dataclasses.replace(
+        base,
+        method=Method.STEPPED,
+        due_dates=dates[:count],
+        interest_dates=tuple(d for d in base.interest_dates if d < maturity),
+        grace_interest=_remaining_grace(base.grace_interest, 0, count),
+        interest_free=_remaining_grace(base.interest_free, 0, count),
+        rate_changes=tuple(rc for rc in base.rate_changes if rc.effective < maturity),
+        step_principal_percents=percents,
+    )
+    return build(terms), count
 
 
 def _stepped(base: Terms, dates: Sequence[dt.date], installment: Decimal) -> Terms | None:
