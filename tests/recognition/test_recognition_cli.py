@@ -81,3 +81,46 @@ def test_enterprise_without_database(monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["recognize", "--enterprise", "42"])
     assert result.exit_code != 0
     assert "--enterprise needs the platform database (not yet available)" in result.stderr
+
+
+def test_enterprise_prints_the_stored_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    from techfin.recognition import size
+
+    service = pytest.importorskip("techfin.services.recognition")
+    seen: list[int] = []
+
+    class Stored:
+        def to_dict(self) -> dict[str, object]:
+            r = size.classify("工业", employees=300, revenue=Decimal(2000))
+            return {
+                "enterprise_id": 7,
+                "as_of": "2026-06-30",
+                "evaluations": {
+                    "size": {
+                        "outcome": "medium",
+                        "rule_version": r.rule_version,
+                        "result": r.to_dict(),
+                    },
+                    "hnte": {
+                        "outcome": "not_evaluated",
+                        "rule_version": "",
+                        "result": {"missing": "net_assets: required"},
+                    },
+                },
+            }
+
+    def fake(enterprise_id: int) -> Stored:
+        seen.append(enterprise_id)
+        return Stored()
+
+    monkeypatch.setattr(service, "evaluate_enterprise", fake)
+    result = runner.invoke(app, ["recognize", "--enterprise", "7"])
+    assert result.exit_code == 0, result.output
+    assert seen == [7]
+    assert "[size] medium" in result.output
+    assert "[hnte] not evaluated: net_assets: required" in result.output
+    result = runner.invoke(app, ["recognize", "--enterprise", "7", "--json"])
+    assert json.loads(result.stdout)["evaluations"]["size"]["outcome"] == "medium"
+    assert runner.invoke(app, ["recognize", "--enterprise", "x"]).exit_code == 2

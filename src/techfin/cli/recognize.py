@@ -146,6 +146,22 @@ def _print(results: dict[str, Any]) -> None:
             typer.echo(f"    assumed: {a}")
 
 
+def _print_stored(data: dict[str, Any]) -> None:
+    """Print an evaluation the platform stored: {enterprise_id, as_of, evaluations: {title:
+    {outcome, rule_version, result}}}."""
+    typer.echo(f"== enterprise {data.get('enterprise_id')} as of {data.get('as_of')}")
+    for title, entry in (data.get("evaluations") or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("outcome") == "not_evaluated":
+            missing = (entry.get("result") or {}).get("missing", "")
+            typer.echo(f"[{title}] not evaluated: {missing}")
+        elif title in SECTIONS and isinstance(entry.get("result"), dict):
+            _print({title: entry["result"]})
+        else:
+            typer.echo(f"[{title}] {entry.get('outcome')}  [{entry.get('rule_version', '')}]")
+
+
 def recognize(
     input_file: Path | None = typer.Option(
         None, "--input", help="JSON file with one enterprise (object) or several (list)."
@@ -165,16 +181,23 @@ def recognize(
         except ImportError:
             fail("--enterprise needs the platform database (not yet available)")
         try:
-            found = evaluate_enterprise(enterprise)
+            enterprise_id = int(enterprise)
+        except ValueError:
+            fail(f"--enterprise: expected a numeric enterprise id, got {enterprise!r}")
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            found = evaluate_enterprise(enterprise_id)
         except (ValueError, LookupError) as exc:
             fail(f"--enterprise {enterprise}: {exc}")
+        except SQLAlchemyError as exc:
+            reason = str(exc).splitlines()[0]
+            fail(f"--enterprise needs the platform database ({reason}; try `techfin db upgrade`)")
         data = found.to_dict() if hasattr(found, "to_dict") else found
-        if json_output:
+        if json_output or not isinstance(data, dict):
             emit_json(data)
-        elif isinstance(data, dict):
-            _print(data)
         else:
-            emit_json(data)
+            _print_stored(data)
         return
     import json
     from decimal import Decimal
