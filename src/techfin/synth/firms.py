@@ -371,7 +371,7 @@ def generate_chunk(ctx: Context, chunk: int) -> dict[str, pa.Table]:
     grade = np.searchsorted(ctx.dist["grade_cuts"], latent)  # 0 A, 1 B, 2 C, 3 D
     grade = np.array([0, 1, 3, 4])[grade]
     new = (years[None, :] <= reg_year[:, None]) | (r_fin.random((n, ny)) < m_share * 0.8)
-    grade = np.where(new, 2, grade)
+    grade = np.where(new, GRADES.index(str(gpar["new_firm_grade"])), grade)
 
     # --- titles -----------------------------------------------------------------------------
     caps = fin["tech_sme_caps"]
