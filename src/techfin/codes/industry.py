@@ -82,7 +82,9 @@ def _read(name: str) -> str:
     return resources.files("techfin.codes").joinpath(f"data/{name}").read_text("utf-8")
 
 
+@cache
 def _yaml(name: str) -> dict[str, Any]:
+    """Parsed once per process (callers only read it)."""
     data: dict[str, Any] = yaml.safe_load(_read(name))
     return data
 
