@@ -186,6 +186,26 @@ def test_schedule_is_the_same_json_as_the_cli_contract(api):
     assert "subsidy" in body["rows"][0]
 
 
+def test_schedule_explicit_dates_stepped_and_interest_dates(api):
+    body = api.post(
+        "/api/schedule",
+        json={
+            "principal": "1000000",
+            "rate": "4.35",
+            "start": "2024-01-10",
+            "due_dates": ["2024-07-10", "2025-01-10", "2026-01-10"],
+            "method": "stepped",
+            "step_principal_percents": ["20", "30", "50"],
+            "interest_dates": ["2024-03-20", "2024-06-20", "2024-09-20", "2024-12-20"],
+        },
+    ).json()
+    principal_rows = [r for r in body["rows"] if r["principal"] != "0.00"]
+    assert [r["due_date"] for r in principal_rows] == ["2024-07-10", "2025-01-10", "2026-01-10"]
+    assert [r["principal"] for r in principal_rows] == ["200000.00", "300000.00", "500000.00"]
+    assert "2024-03-20" in [r["due_date"] for r in body["rows"]]
+    assert body["rows"][-1]["balance"] == "0.00"
+
+
 BAD_TERMS = [
     ({"principal": "0"}, "principal"),
     ({"principal": "-100"}, "principal"),
@@ -196,6 +216,10 @@ BAD_TERMS = [
     ({"grace_principal": 18}, "grace_principal"),
     ({"installment_multiple": "0"}, "installment_multiple"),
     ({"method": "balloon"}, "method"),
+    ({"method": "stepped", "step_principal_percents": ["50", "40"]}, "step_principal_percents"),
+    ({"step_payments": [{"periods": 18, "payment": "300"}]}, "method"),
+    ({"due_dates": ["2023-02-01", "2023-01-01"], "installments": 0}, "due_dates"),
+    ({"interest_dates": ["2022-10-01"]}, "interest_dates"),
     ({"frequency": "fortnightly-ish"}, "frequency"),
     ({"start": "2022-13-01"}, "start"),
     (

@@ -126,3 +126,4 @@ def test_calculator_errors_are_shown_next_to_the_field(browser):
         assert partial.status_code == 200  # htmx swaps only 2xx
         assert f'id="error-{field}"' in partial.text
         assert f'<label class="invalid" for="f-{field}">' in partial.text, field
+        assert f'aria-describedby="error-{field}"' in partial.text

@@ -235,7 +235,7 @@ def check_json(c: ProductCheck) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- schedule
 
-MethodName = Literal["annuity", "equal-principal", "flat", "interest-only", "bullet"]
+MethodName = Literal["annuity", "equal-principal", "flat", "interest-only", "bullet", "stepped"]
 BasisName = Literal["per-period", "act-360", "act-365f", "30-360"]
 RoundingName = Literal["half-even", "half-up", "up"]
 
@@ -247,15 +247,24 @@ class RateChangeIn(BaseModel):
     rate: Decimal = Field(description="new annual rate, percent")
 
 
+class PaymentStepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    periods: int
+    payment: Decimal = Field(description="the payment in each of these periods, yuan")
+
+
 class ScheduleIn(BaseModel):
     """The terms of ``techfin schedule`` with the same names and defaults (``rate`` and the
-    subsidy figures in percent)."""
+    subsidy figures in percent), plus what only the API takes: explicit ``due_dates`` (then
+    ``installments`` may be left out) and ``interest_dates``, the ``stepped`` method with
+    ``step_principal_percents`` or ``step_payments``, and ``subsidy_until``."""
 
     model_config = ConfigDict(extra="forbid")
 
     principal: Decimal = Field(description="amount disbursed, yuan")
     rate: Decimal = Field(description="annual interest rate, percent (12 = 12 %)")
-    installments: int = Field(description="number of principal periods")
+    installments: int = Field(0, description="number of principal periods")
     start: dt.date = Field(description="disbursement date")
     frequency: str = "monthly"
     first_due: dt.date | None = None
@@ -273,6 +282,20 @@ class ScheduleIn(BaseModel):
     subsidy_share: Decimal | None = Field(None, description="percent of each interest amount")
     subsidy_rate: Decimal | None = Field(None, description="percentage points of the rate")
     subsidy_payer: str = "subsidy"
+    subsidy_until: dt.date | None = Field(None, description="subsidise interest accrued before")
+    due_dates: list[dt.date] = Field(default_factory=list, description="explicit principal dates")
+    periods_per_year: Decimal | None = Field(
+        None, description="for the per-period basis with explicit due dates"
+    )
+    interest_dates: list[dt.date] = Field(
+        default_factory=list, description="explicit interest settlement dates"
+    )
+    step_principal_percents: list[Decimal] = Field(
+        default_factory=list, description="stepped: percent of principal per amortising period"
+    )
+    step_payments: list[PaymentStepIn] = Field(
+        default_factory=list, description="stepped: runs of periods with a fixed payment"
+    )
 
 
 _SCHEDULE_RENAMES = {"annual_rate": "rate", "interest_settlement": "settle_interest"}
@@ -285,6 +308,7 @@ def schedule_terms(body: ScheduleIn) -> Terms:
         Frequency,
         InterestSettlement,
         Method,
+        PaymentStep,
         RateChange,
         Subsidy,
         Terms,
@@ -304,6 +328,7 @@ def schedule_terms(body: ScheduleIn) -> Terms:
                 body.subsidy_payer,
                 share=None if body.subsidy_share is None else body.subsidy_share / hundred,
                 rate=None if body.subsidy_rate is None else body.subsidy_rate / hundred,
+                until=body.subsidy_until,
             )
         return Terms(
             principal=body.principal,
@@ -323,6 +348,11 @@ def schedule_terms(body: ScheduleIn) -> Terms:
             interest_free=body.interest_free,
             rate_changes=tuple(RateChange(c.date, c.rate / hundred) for c in body.rate_changes),
             subsidy=subsidy,
+            due_dates=tuple(body.due_dates),
+            periods_per_year=body.periods_per_year,
+            interest_dates=tuple(body.interest_dates),
+            step_principal_percents=tuple(body.step_principal_percents),
+            step_payments=tuple(PaymentStep(s.periods, s.payment) for s in body.step_payments),
         )
     except ValueError as exc:
         raise domain_error(exc, _SCHEDULE_RENAMES) from None
