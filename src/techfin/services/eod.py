@@ -236,6 +236,7 @@ def _run_one(
 
 def _load_steps() -> None:
     """Import the modules that register day-end steps (each registers on import)."""
+    import techfin.services.ip_pledges  # noqa: F401
     import techfin.services.recognition  # noqa: F401
 
 
