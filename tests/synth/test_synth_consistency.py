@@ -28,6 +28,28 @@ def test_balance_sheet_identity_and_ordering(world: World) -> None:
     assert f["tax_credit_grade"].is_in(["A", "B", "M", "C", "D"]).all()
 
 
+def test_net_assets_roll_forward_through_profit_equity_and_dividends(world: World) -> None:
+    f = world.df("financials").sort("enterprise_id", "year")
+    prev = f.select(
+        "enterprise_id",
+        (pl.col("year") + 1).alias("year"),
+        pl.col("net_assets_fen").alias("prev_net"),
+    )
+    j = f.join(prev, on=["enterprise_id", "year"])
+    assert j.height > 40_000
+    moved = j["prev_net"] + j["net_profit_fen"] + j["equity_raised_fen"] - j["dividends_fen"]
+    assert (moved == j["net_assets_fen"]).all()
+    assert (f["dividends_fen"] >= 0).all() and (f["equity_raised_fen"] >= 0).all()
+    assert (f["dividends_fen"] <= f["net_profit_fen"].clip(lower_bound=0)).all()
+    assert (f["net_assets_fen"] < 0).mean() < 0.01
+    # equity raised in a year is the sum of that year's funding rounds
+    rounds = world.df("funding_rounds").with_columns(pl.col("announced_on").dt.year().alias("year"))
+    per = rounds.group_by("enterprise_id", "year").agg(pl.col("amount_fen").sum())
+    k = f.join(per, on=["enterprise_id", "year"], how="left").fill_null(0)
+    assert (k["amount_fen"] == k["equity_raised_fen"]).all()
+    assert (k["equity_raised_fen"] > 0).sum() > 100
+
+
 def test_three_years_before_the_as_of_year(world: World) -> None:
     f = world.df("financials")
     assert sorted(f["year"].unique().to_list()) == [2023, 2024, 2025]

@@ -341,6 +341,11 @@ def generate_chunk(ctx: Context, chunk: int) -> dict[str, pa.Table]:
     rd_dom_fen = np.rint(rd_fen * dom[:, None]).astype(np.int64)
     liab_fen = np.rint(assets_fen * dr).astype(np.int64)
     net_fen = assets_fen - liab_fen
+    rounds = _rounds(ctx, r_round, ent_id, profile, registered, z_size)
+    rounds, raised_fen, div_fen = _roll_equity(
+        ctx, r_fin, rounds, start, years, profit_fen, assets_fen, net_fen
+    )
+    liab_fen = assets_fen - net_fen
     tech_staff = np.rint(emp * tech_share[:, None]).astype(np.int64)
 
     wc = fin["working_capital_days"]
@@ -461,6 +466,8 @@ def generate_chunk(ctx: Context, chunk: int) -> dict[str, pa.Table]:
             "total_assets_fen": pick(assets_fen),
             "total_liabilities_fen": pick(liab_fen),
             "net_assets_fen": pick(net_fen),
+            "equity_raised_fen": pick(raised_fen),
+            "dividends_fen": pick(div_fen),
             "rd_expense_fen": pick(rd_fen),
             "rd_domestic_fen": pick(rd_dom_fen),
             "inventory_fen": pick(inv),
@@ -479,7 +486,6 @@ def generate_chunk(ctx: Context, chunk: int) -> dict[str, pa.Table]:
     )
 
     patents = generate_patents(ctx, r_pat, chunk, ent_id, profile, section, registered, gidx)
-    rounds = _rounds(ctx, r_round, ent_id, profile, registered)
     loans = _loans(ctx, r_loan, ent_id, profile, z_size, z_health, liab_fen[:, 2])
     court = _court(ctx, r_court, ent_id, z_health, place, registered)
     truth = _truth(ctx, r_truth, ent_id, profile, z_health, age)
@@ -938,10 +944,14 @@ def _rounds(
     ent_id: np.ndarray,
     profile: np.ndarray,
     registered: np.ndarray,
+    z_size: np.ndarray,
 ) -> pa.Table:
     F = ctx.params["funding"]
     n = len(ent_id)
-    funded = rng.random(n) < np.array([F["funded_share"][k] for k in PROFILES])[profile]
+    share = np.array([F["funded_share"][k] for k in PROFILES], dtype=float)
+    loading = float(F["funded_size_loading"])
+    alpha = np.array([intercept_for_mean(float(x), -loading) for x in share])
+    funded = rng.random(n) < expit(alpha[profile] + loading * z_size)
     stages = ["angel", "A", "B", "C", "strategic"]
     first = _choice(rng, F["first_stage"], ["angel", "A", "B", "strategic"], n)
     first = np.where(first == 3, 4, first)
@@ -974,8 +984,9 @@ def _rounds(
             out["no"].append(np.full(len(sel), round_no))
             out["stage"].append(stage[sel])
             out["when"].append(when[sel])
-            out["amt"].append(_fen(amount))
-            out["post"].append(_fen(amount / dil))
+            # announced in whole 万元
+            out["amt"].append(np.maximum(1, np.rint(amount)).astype(np.int64) * FEN_PER_WAN)
+            out["post"].append(np.rint(amount / dil).astype(np.int64) * FEN_PER_WAN)
             out["lead"].append(rng.integers(0, len(investors), len(sel)))
         active = ok & (rng.random(len(idx)) < float(F["continue_probability"]))
         if not active.any():
@@ -1006,6 +1017,73 @@ def _rounds(
         },
     )
     return t.sort_by([("enterprise_id", "ascending"), ("round_no", "ascending")])
+
+
+def _roll_equity(
+    ctx: Context,
+    rng: np.random.Generator,
+    rounds: pa.Table,
+    start: int,
+    years: np.ndarray,
+    profit_fen: np.ndarray,
+    assets_fen: np.ndarray,
+    net_fen: np.ndarray,
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Tie the years' balance sheets together through equity (in place on the fen arrays).
+
+    The latest year's net assets stay as drawn; each earlier year's are rolled back so that
+    net assets(t) = net assets(t−1) + net profit(t) + equity raised(t) − dividends(t) holds to
+    the fen. A profitable year pays out more (up to its whole profit) when the year before
+    would otherwise end with net assets under 5 % of its assets. A round in the reported
+    years is scaled down (never below 2 %) when it would be more than 70 % of the year-end
+    net assets — a firm cannot have raised more than it holds.
+    Where rolling back leaves liabilities under 5 % of assets, the year's assets are raised.
+    Returns the rounds table (amounts possibly scaled), equity raised and dividends by year.
+    """
+    fin = ctx.params["financials"]
+    n, ny = net_fen.shape
+    r_ent = rounds.column("enterprise_id").to_numpy() - (start + 1)
+    r_day = rounds.column("announced_on").cast(pa.int32()).to_numpy().astype(np.int64)
+    r_t = dt.year_of(r_day) - years[0]
+    amount = rounds.column("amount_fen").to_numpy().copy()
+    post = rounds.column("post_money_fen").to_numpy().copy()
+    payer = rng.random(n) < float(fin["dividend_payer_share"])
+    payout = np.where(payer, rng.random(n) * float(fin["dividend_max_payout"]), 0.0)
+    div = np.rint(np.maximum(profit_fen, 0) * payout[:, None]).astype(np.int64)
+    raised = np.zeros((n, ny), dtype=np.int64)
+    cap_share = float(fin["max_round_share_of_net_assets"])
+    for t in (2, 1, 0):
+        sel = r_t == t
+        if sel.any():
+            eq = np.bincount(r_ent[sel], weights=amount[sel].astype(float), minlength=n)
+            cap = cap_share * np.maximum(net_fen[:, t], 0)
+            scale = np.where(eq > cap, np.clip(cap / np.maximum(eq, 1.0), 0.02, 1.0), 1.0)
+            s_r = scale[r_ent[sel]]
+            amount[sel] = np.maximum(1, np.rint(amount[sel] * s_r / FEN_PER_WAN)) * FEN_PER_WAN
+            post[sel] = np.maximum(1, np.rint(post[sel] * s_r / FEN_PER_WAN)) * FEN_PER_WAN
+            raised[:, t] = np.bincount(
+                r_ent[sel], weights=amount[sel].astype(float), minlength=n
+            ).astype(np.int64)
+        if t > 0:
+            # a profitable year that would leave the year before with net assets under 5 % of
+            # assets must have paid out more: raise its dividend, at most to its profit
+            floor = assets_fen[:, t - 1] // 20
+            short = floor - (net_fen[:, t] - profit_fen[:, t] - raised[:, t] + div[:, t])
+            extra = np.clip(short, 0, np.maximum(profit_fen[:, t] - div[:, t], 0))
+            div[:, t] += extra
+            net_fen[:, t - 1] = net_fen[:, t] - profit_fen[:, t] - raised[:, t] + div[:, t]
+            low = assets_fen[:, t - 1] - net_fen[:, t - 1] < assets_fen[:, t - 1] // 20
+            need = np.ceil(net_fen[:, t - 1] / 0.95).astype(np.int64)
+            assets_fen[:, t - 1] = np.where(low, need, assets_fen[:, t - 1])
+    rounds = rounds.set_column(
+        rounds.schema.get_field_index("amount_fen"), "amount_fen", pa.array(amount, pa.int64())
+    )
+    rounds = rounds.set_column(
+        rounds.schema.get_field_index("post_money_fen"),
+        "post_money_fen",
+        pa.array(post, pa.int64()),
+    )
+    return rounds, raised, div
 
 
 def _loans(

@@ -100,6 +100,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("total_assets_fen", I),
         ("total_liabilities_fen", I),
         ("net_assets_fen", I),
+        ("equity_raised_fen", I),
+        ("dividends_fen", I),
         ("rd_expense_fen", I),
         ("rd_domestic_fen", I),
         ("inventory_fen", I),
