@@ -20,6 +20,7 @@ from techfin.credit.restructure import (
     extend,
     renew,
     renewal_rules,
+    renewal_terms,
     restructure,
 )
 from techfin.credit.schedule import Method, Terms, build
@@ -244,3 +245,19 @@ def test_restructuring_needs_difficulty_and_a_concession() -> None:
                 new_terms=dataclasses.replace(same, principal=D("1000001.00")),
             )
         )
+
+
+def test_renewal_terms_helper() -> None:
+    """12 more months, interest only, paid quarterly (4 periods from the old maturity)."""
+    from techfin.credit.schedule import Frequency
+
+    terms = renewal_terms(
+        _request(),
+        annual_rate=D("0.0365"),
+        installments=4,
+        frequency=Frequency.parse("quarterly"),
+    )
+    assert terms.start == MATURITY and terms.principal == D("3000000.00")
+    renewal = renew(_request(), terms)
+    assert renewal.schedule.rows[-1].due_date == dt.date(2027, 6, 20)
+    assert renewal.schedule.rows[0].due_date == dt.date(2026, 9, 20)

@@ -467,3 +467,15 @@ def test_paid_as_scheduled_is_settled_and_overpayment_is_held() -> None:
     assert early.days_past_due == 0 and early.suspense == 0
     assert early.principal_not_due == SCHEDULE.rows[1].balance
     assert [e.kind for e in early.ledger].count("suspense_applied") == 2
+
+
+def test_interest_unpaid_over_90_days_is_reported_off_balance() -> None:
+    """Nothing paid: on 2025-05-16 row 1's 620.00 (due 02-15) is 90 days old — still on
+    balance; on 05-17 it is 91 days old and off balance (90 days, unconfirmed default)."""
+    on = replay(CONTRACT, [DISB], dt.date(2025, 5, 16))
+    off = replay(CONTRACT, [DISB], dt.date(2025, 5, 17))
+    assert on.off_balance_interest == 0
+    assert off.off_balance_interest == D("620.00")
+    assert off.interest_unpaid > off.off_balance_interest
+    short = Contract("L-1", TERMS, off_balance_interest_days=30)
+    assert replay(short, [DISB], dt.date(2025, 3, 18)).off_balance_interest == D("620.00")

@@ -38,7 +38,7 @@ import yaml
 
 from techfin.credit.classification import Classification, classify, load_rules
 from techfin.credit.daycount import add_months
-from techfin.credit.schedule import Method, Schedule, Terms, build
+from techfin.credit.schedule import Frequency, Method, Schedule, Terms, build
 from techfin.money import ZERO, to_decimal
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "extension_rules",
     "renew",
     "renewal_rules",
+    "renewal_terms",
     "restructure",
 ]
 
@@ -378,6 +379,30 @@ class Renewal:
     terms: Terms
     schedule: Schedule
     classification: Classification
+
+
+def renewal_terms(
+    request: RenewalRequest,
+    *,
+    annual_rate: Decimal,
+    installments: int,
+    method: Method = Method.INTEREST_ONLY,
+    frequency: Frequency | None = None,
+    principal: Decimal | None = None,
+    **more: Any,
+) -> Terms:
+    """The renewed loan's terms: starting on the old maturity date, lending the outstanding
+    principal (or ``principal``), at ``annual_rate`` for ``installments`` periods. ``more``
+    passes any other `Terms` field (interest settlement, rounding, …)."""
+    return Terms(
+        principal=request.outstanding_principal if principal is None else principal,
+        annual_rate=annual_rate,
+        start=request.maturity,
+        installments=installments,
+        method=method,
+        frequency=frequency or Frequency(),
+        **more,
+    )
 
 
 def renew(request: RenewalRequest, terms: Terms) -> Renewal:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, localcontext
 from enum import StrEnum
 from itertools import pairwise
@@ -100,6 +100,9 @@ class Contract:
     unpaid interest; ``None`` means the penalty rate (the PBOC interest rules' practice).
     ``allocation_order`` names the buckets a payment fills, in order (default costs → penalty
     → compound → interest → principal, `accrual.DEFAULT_ALLOCATION_ORDER`).
+    ``off_balance_interest_days``: billed interest unpaid for more than this many days is
+    reported as off-balance-sheet interest (`LoanState.off_balance_interest`); the 90-day
+    default is **unconfirmed** (official-rules §7b says "from memory; confirm").
     """
 
     loan_id: str
@@ -107,11 +110,14 @@ class Contract:
     penalty_markup: Decimal = Decimal("0.50")
     compound_rate: Decimal | None = None
     allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION_ORDER
+    off_balance_interest_days: int = 90
 
     def __post_init__(self) -> None:
         if not self.loan_id.strip():
             raise ValueError("loan_id: must not be empty")
         penalty_rate(self.terms.annual_rate or Decimal("0.01"), self.penalty_markup)
+        if self.off_balance_interest_days < 0:
+            raise ValueError("off_balance_interest_days: must not be negative")
         if self.compound_rate is not None and self.compound_rate < 0:
             raise ValueError("compound_rate: must not be negative")
         if sorted(self.allocation_order) != sorted(DEFAULT_ALLOCATION_ORDER):
@@ -332,6 +338,8 @@ class LoanState:
     (borrower's and subsidy payer's parts); ``interest_unpaid`` the borrower's billed interest
     not paid; ``subsidy_receivable`` the payer's billed part not received. Penalty and compound
     interest are what is outstanding; ``*_accrued_total`` what was ever charged.
+    ``off_balance_interest`` is the part of ``interest_unpaid`` billed more than the
+    contract's ``off_balance_interest_days`` ago (a reporting view; it is still owed).
     """
 
     loan_id: str
@@ -357,10 +365,10 @@ class LoanState:
     oldest_unpaid_due: dt.date | None
     written_off: tuple[tuple[str, Decimal], ...]
     recoveries: Decimal
+    off_balance_interest: Decimal
     schedule: Schedule | None
     ledger: tuple[LedgerEntry, ...]
     reversed_event_ids: tuple[str, ...]
-    rule_note: str = field(default="")
 
     @property
     def total_due_now(self) -> Decimal:
@@ -409,6 +417,7 @@ class LoanState:
             else None,
             "written_off": {b: str(a) for b, a in self.written_off},
             "recoveries": str(self.recoveries),
+            "off_balance_interest": str(self.off_balance_interest),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -1006,6 +1015,15 @@ def _state(
         oldest_unpaid_due=oldest,
         written_off=r.written_off,
         recoveries=r.recoveries,
+        off_balance_interest=sum(
+            (
+                d.left
+                for d in r.dues
+                if d.bucket == "interest"
+                and (as_of - d.due_date).days > contract.off_balance_interest_days
+            ),
+            ZERO,
+        ),
         schedule=r.schedule,
         ledger=tuple(r.ledger),
         reversed_event_ids=reversed_ids,
