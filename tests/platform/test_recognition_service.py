@@ -110,3 +110,29 @@ def test_cli_recognize_enterprise_from_the_database(world, monkeypatch):
     assert data["enterprise_id"] == world.enterprise_id and "size" in data["evaluations"]
     missing = CliRunner().invoke(app, ["recognize", "--enterprise", "999999"])
     assert missing.exit_code == 2 and "999999" in missing.stderr
+
+
+def test_hnte_needs_the_banks_facts_and_then_evaluates(world):
+    from techfin.services.recognition import evaluate_inputs, gather_inputs
+    from techfin.store.tables import Enterprise
+
+    _enrich(world.db, world.enterprise_id)
+    with world.db.read() as s:
+        inputs = gather_inputs(s, s.get(Enterprise, world.enterprise_id), AS_OF)
+    without = evaluate_inputs(inputs)["hnte"]
+    assert without["outcome"] == "not_evaluated"
+    assert "high_tech_revenue_ratio" in without["result"]["missing"]
+    facts = {
+        "high_tech_revenue_ratio": Decimal("0.8"),
+        "conversions_3y": 6,
+        "ip_acquisition": "own",
+    }
+    evaluated = evaluate_inputs(inputs, facts)
+    assert evaluated["hnte"]["outcome"] in {"passes", "fails", "needs_expert_review"}
+    assert evaluated["hnte"]["rule_version"]
+    # one year of data is padded to three with zeros for the earlier years
+    assert evaluated["hnte"]["result"]["inputs"]["sales"][:2] == ["0", "0"]
+    tags = evaluated["tags"]
+    assert (
+        tags["outcome"] == ",".join(tags["result"]["keys"]) if tags["result"].get("keys") else True
+    )

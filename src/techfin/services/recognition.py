@@ -104,8 +104,23 @@ def _digest(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
-def evaluate_inputs(inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Run every rule set it can; a rule set missing a scored input says which."""
+def _three_years(values: list[Decimal | None]) -> list[Decimal] | None:
+    """The last three years, oldest first, zeros for years before the enterprise reported."""
+    if not values or any(v is None for v in values):
+        return None
+    known = [v for v in values if v is not None]
+    return [Decimal(0)] * (3 - len(known)) + known[-3:]
+
+
+def evaluate_inputs(
+    inputs: dict[str, Any], hnte_facts: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Run every rule set it can; a rule set missing a scored input says which.
+
+    The hub has no high-tech product revenue share, conversions of results or IP acquisition
+    mode: the 高企 evaluation needs them from the bank's investigation (`hnte_facts`, e.g.
+    `{"high_tech_revenue_ratio": Decimal("0.7"), "conversions_3y": 6, "ip_acquisition": "own"}`)
+    and otherwise reports them missing."""
     as_of = inputs["as_of"]
     out: dict[str, dict[str, Any]] = {}
 
@@ -162,11 +177,11 @@ def evaluate_inputs(inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "hnte",
         lambda: hnte.evaluate(
             tech_staff_ratio=tech_ratio,
-            rd_expenses=rd_all if len(rd_all) >= 1 else None,
-            sales=sales_all if len(sales_all) >= 1 else None,
+            rd_expenses=_three_years(rd_all),
+            sales=_three_years(sales_all),
             class1_ip=inputs["class1_ip"],
             class2_ip=inputs["class2_ip"],
-            net_assets=inputs["net_assets_wan"] if inputs["net_assets_wan"] else None,
+            net_assets=_three_years(inputs["net_assets_wan"]),
             domestic_rd_share=(
                 _ratio(sum(domestic, Decimal(0)), sum(rd_all, Decimal(0)))
                 if domestic and len(domestic) == len(rd_all)
@@ -174,13 +189,14 @@ def evaluate_inputs(inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ),
             registered_on=inputs["registered_on"],
             as_of=as_of,
+            **(hnte_facts or {}),
         ),
         lambda r: str(r.verdict).replace(" ", "_"),
     )
     attempt(
         "tags",
         lambda: tags.tag(inputs["industry_code"], inputs["ipc"], as_of=as_of),
-        lambda r: ",".join(t.to_dict().get("tag", "") for t in r.tags) or "none",
+        lambda r: ",".join(r.keys) or "none",
     )
     return out
 
