@@ -1,0 +1,363 @@
+"""Origination services on SQLite and PostgreSQL: the whole path from application to loan, and
+the controls (maker-checker, delegated authority and escalation, the credit committee's rules,
+conflicted experts, conditions precedent, credit lines, payment mode, idempotency, tenancy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from orig_world import OrigWorld, build_orig_world
+from sqlalchemy import select
+
+from techfin.services import audit, experts
+from techfin.services import origination as o
+from techfin.services.context import Actor
+from techfin.services.errors import Conflict, ConsentRequired, Forbidden, NotFound, ValidationFailed
+from techfin.store.tables import AuditEntry
+from techfin.store.tables_origination import Application
+
+IP = [{"kind": "ip", "ip_type": "invention", "appraised_value": "8000000", "patent": "ZL1"}]
+MILESTONES = [{"kind": "revenue", "text": "2026 revenue ≥ 40m", "due": "2027-03-31"}]
+
+
+@pytest.fixture
+def world(db) -> OrigWorld:
+    return build_orig_world(db)
+
+
+def _open(w: OrigWorld, amount: str = "2000000", **kw) -> dict:
+    args = {
+        "enterprise_id": w.enterprise_id,
+        "product_code": "ip_pledge_loan",
+        "amount": Decimal(amount),
+        "term_months": 12,
+        "method": "annuity",
+        "guarantee": ["pledge"],
+        "collateral": IP,
+    }
+    args.update(kw)
+    return o.open_application(w.db, w.actor("a_am"), **args)
+
+
+def _submitted(w: OrigWorld, amount: str = "2000000", **kw) -> dict:
+    app = _open(w, amount, **kw)
+    o.update_file(
+        w.db, w.actor("a_am"), app["id"], investigation_report="visited", milestones=MILESTONES
+    )
+    return o.submit(w.db, w.actor("a_am"), app["id"])
+
+
+def _to_decision(w: OrigWorld, amount: str = "2000000", **kw) -> dict:
+    app = _submitted(w, amount, **kw)
+    app = o.review(w.db, w.actor("a_reviewer"), app["id"], opinion="sound")
+    if app["status"] == "experts":
+        app = o.draw_experts(w.db, w.actor("a_reviewer"), app["id"], seed=7)
+        for e in app["experts"]:
+            o.submit_opinion(
+                w.db, w.actor(e["expert"]), app["id"], score=75, support=True, opinion="ok"
+            )
+        app = o.get_application(w.db, w.actor("a_am"), app["id"])
+    return app
+
+
+def test_whole_path_to_a_loan_with_its_schedule(world):
+    w = world
+    app = _open(w)
+    assert app["status"] == "draft" and app["channel"] == "tech"
+    assert app["file"]["titles"]["valid_granted"] == ["hnte"]
+    assert app["file"]["ip"]["pledge_capacity"] == "2000000.00"  # 8m × 25 % invention rate
+    assert app["file"]["product"]["eligible"] is True
+    assert app["file"]["schedule"]["totals"]["principal"] == "2000000.00"
+    with pytest.raises(ValidationFailed) as exc:
+        o.submit(w.db, w.actor("a_am"), app["id"])
+    assert "investigation report" in exc.value.detail and "post-loan milestones" in exc.value.detail
+
+    app = _to_decision(w)
+    assert app["status"] == "decision"
+    assert app["expert_advice"]["recommendation"] == "support"
+    assert app["expert_advice"]["fees"] == "6000.00"
+    app = o.decide(
+        w.db,
+        w.actor("a_bj_approver"),
+        app["id"],
+        decision="approve",
+        reason="good tech",
+        conditions=[{"kind": "insurance_in_force", "text": "credit insurance"}],
+    )
+    assert app["status"] == "approved"
+    assert {c["kind"] for c in app["approved_conditions"]} == {
+        "pledge_registered",
+        "insurance_in_force",
+    }
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    conds = app["contract"]["conditions"]
+    with pytest.raises(Conflict, match="conditions precedent open"):
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.meet_condition(w.db, w.actor("a_am"), conds[0]["id"], evidence="pledge reg. 2026-001")
+    with pytest.raises(Conflict, match="credit insurance"):
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.meet_condition(w.db, w.actor("a_am"), conds[1]["id"], evidence="policy P-9")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"], idempotency_key="k1")
+    again = o.request_disbursement(
+        w.db, w.actor("a_am"), app["contract"]["id"], idempotency_key="k1"
+    )
+    assert again["id"] == d["id"] and d["payment_mode"] == "self"
+    with pytest.raises(Forbidden):
+        o.check_disbursement(w.db, w.actor("a_am"), d["id"], approve=True, reason="x")
+    d = o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="complete")
+    assert d["status"] == "disbursed" and d["loan_id"]
+    loan = o.get_loan(w.db, w.actor("a_am"), d["loan_id"])
+    assert loan["status"] == "active" and len(loan["schedule"]) == 12
+    assert sum(Decimal(r["principal"]) for r in loan["schedule"]) == Decimal("2000000.00")
+    assert loan["schedule"][-1]["balance"] == "0.00"
+    loan = o.record_fund_use(
+        w.db, w.actor("a_am"), loan["id"], amount=Decimal("500000"), description="equipment"
+    )
+    assert loan["fund_use"]["unevidenced"] == "1500000.00"
+    final = o.get_application(w.db, w.actor("a_am"), app["id"])
+    assert final["status"] == "disbursed"
+    assert [e["action"] for e in final["events"]][:4] == [
+        "open",
+        "submit",
+        "review",
+        "expert_advice",
+    ]
+    times = o.channel_times(w.db, w.actor("a_am"))
+    review = next(s for s in times["steps"] if s["step"] == "review")
+    assert review["tech"]["n"] == 1 and review["ordinary"]["n"] == 0
+    commands = set(w.db.read().__enter__().scalars(select(AuditEntry.command)))
+    assert {"origination.open", "origination.approve", "origination.disburse"} <= commands
+    assert audit.verify(w.db)[1] is None
+
+
+def test_maker_and_reviewer_cannot_approve(world):
+    w = world
+    app = _to_decision(w)
+    with pytest.raises(Forbidden):
+        o.decide(w.db, w.actor("a_am"), app["id"], decision="approve", reason="mine")
+    with pytest.raises(Forbidden):
+        o.decide(w.db, w.actor("a_reviewer"), app["id"], decision="approve", reason="mine")
+    # an approver recorded as this application's reviewer is refused by maker-checker
+    approver = w.actor("a_bj_approver")
+    with w.db.transaction() as s:
+        s.get(Application, app["id"]).reviewed_by = approver.user_id
+    with pytest.raises(Forbidden, match="maker-checker"):
+        o.decide(w.db, approver, app["id"], decision="approve", reason="mine")
+    with pytest.raises(Forbidden):  # the maker cannot review their own file either
+        o.review(w.db, w.actor("a_am"), _submitted(w)["id"], opinion="self")
+
+
+def test_above_the_limit_escalates(world):
+    w = world
+    app = _to_decision(w, "2000000")
+    # T7 halves authority: 3m × 0.5 = 1.5m at the sub-branch < 2m, so the branch decides
+    assert app["route"]["escalated"] is True
+    assert app["route"]["branch_name"] == "北京分行"
+    with pytest.raises(Forbidden, match="escalate"):
+        o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="fast")
+    small = _to_decision(w, "1000000")
+    assert small["route"]["escalated"] is False
+    done = o.decide(w.db, w.actor("a_approver"), small["id"], decision="approve", reason="ok")
+    assert done["status"] == "approved"
+
+
+def test_credit_committee_quorum_majority_and_chair_veto(world):
+    w = world
+    # 26m exposure: above the head office's 50m × 0.5 for T7 → the credit committee
+    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    assert app["route"]["decider"] == "committee" and app["status"] == "committee"
+    with pytest.raises(Conflict):  # no single approver decides a committee case
+        o.decide(w.db, w.actor("a_ho_approver"), app["id"], decision="approve", reason="x")
+    app = o.committee_vote(
+        w.db, w.actor("a_chair"), app["id"], approve=True, reason="y", chair=True
+    )
+    assert app["status"] == "committee"  # the chair cannot approve alone
+    app = o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="y")
+    assert app["status"] == "committee"  # quorum is 3
+    app = o.committee_vote(w.db, w.actor("a_member2"), app["id"], approve=False, reason="n")
+    assert app["status"] == "approved" and app["decision_reason"].startswith("credit committee")
+    with pytest.raises(Conflict):
+        o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="again")
+
+    vetoed = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    o.committee_vote(w.db, w.actor("a_member1"), vetoed["id"], approve=True, reason="y")
+    vetoed = o.committee_vote(
+        w.db, w.actor("a_chair"), vetoed["id"], approve=False, reason="veto", chair=True
+    )
+    assert vetoed["status"] == "rejected" and "vetoed" in vetoed["decision_reason"]
+
+
+def test_a_conflicted_expert_cannot_be_drawn(world):
+    w = world
+    conflicted = w.expert_ids["expert1"]
+    experts.declare_conflict(
+        w.db,
+        Actor.system("test"),
+        expert_id=conflicted,
+        reason="adviser to the borrower",
+        enterprise_id=w.enterprise_id,
+    )
+    for seed in range(4):
+        app = _submitted(w)
+        app = o.review(w.db, w.actor("a_reviewer"), app["id"], opinion="ok")
+        app = o.draw_experts(w.db, w.actor("a_reviewer"), app["id"], seed=seed)
+        assert conflicted not in {e["expert_id"] for e in app["experts"]}
+        assert len(app["experts"]) == 3
+    with pytest.raises(NotFound):  # not drawn, so nothing to answer
+        o.submit_opinion(w.db, w.actor("expert1"), app["id"], score=90, support=True, opinion="x")
+    experts.declare_conflict(
+        w.db,
+        Actor.system("test"),
+        expert_id=w.expert_ids["expert2"],
+        reason="x",
+        enterprise_id=w.enterprise_id,
+    )
+    app = o.review(w.db, w.actor("a_reviewer"), _submitted(w)["id"], opinion="ok")
+    with pytest.raises(ValidationFailed, match="only 2"):
+        o.draw_experts(w.db, w.actor("a_reviewer"), app["id"], seed=1)
+
+
+def test_disbursement_is_blocked_while_a_condition_is_open(world):
+    w = world
+    app = _to_decision(w, "1000000")
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    cond = app["contract"]["conditions"][0]
+    assert cond["kind"] == "pledge_registered" and cond["status"] == "open"
+    with pytest.raises(Conflict, match="Pledge registered"):
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.meet_condition(w.db, w.actor("a_am"), cond["id"], evidence="reg 1")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    assert d["status"] == "requested"
+
+
+def test_credit_lines_sublimits_and_group(world):
+    w = world
+    o.add_group_link(
+        w.db,
+        w.actor("a_am"),
+        owner_enterprise_id=w.other_enterprise_id,
+        owned_enterprise_id=w.enterprise_id,
+        share=Decimal("0.6"),
+    )
+    o.set_credit_line(
+        w.db,
+        w.actor("a_ho_approver"),
+        enterprise_id=w.enterprise_id,
+        scope="customer",
+        limit_amount=Decimal("5000000"),
+        sublimits={"ip_pledge_loan": "1500000"},
+    )
+    app = _to_decision(w, "1000000")
+    app = o.decide(
+        w.db,
+        w.actor("a_approver"),
+        app["id"],
+        decision="reduce",
+        reason="smaller",
+        approved_amount=Decimal("900000"),
+    )
+    assert app["approved_amount"] == "900000.00"
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app["contract"]["conditions"][0]["id"], evidence="r")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    lines = o.credit_lines(w.db, w.actor("a_am"), w.enterprise_id)
+    assert lines[0]["used"] == "900000.00"
+    assert lines[0]["sublimits"]["ip_pledge_loan"]["available"] == "600000.00"
+    # a group line on the parent covers the subsidiary's drawdowns
+    o.set_credit_line(
+        w.db,
+        w.actor("a_ho_approver"),
+        enterprise_id=w.other_enterprise_id,
+        scope="group",
+        limit_amount=Decimal("1000000"),
+    )
+    group = [
+        x for x in o.credit_lines(w.db, w.actor("a_am"), w.enterprise_id) if x["scope"] == "group"
+    ]
+    assert group[0]["members"] == sorted([w.enterprise_id, w.other_enterprise_id])
+    assert group[0]["available"] == "100000.00"
+    app2 = _to_decision(w, "1000000")
+    app2 = o.decide(w.db, w.actor("a_approver"), app2["id"], decision="approve", reason="ok")
+    app2 = o.make_contract(w.db, w.actor("a_am"), app2["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app2["contract"]["conditions"][0]["id"], evidence="r")
+    with pytest.raises(Conflict, match=r"sub-limit|available"):
+        o.request_disbursement(w.db, w.actor("a_am"), app2["contract"]["id"])
+
+
+def test_exposure_net_of_low_risk_collateral_and_entrusted_payment(world):
+    w = world
+    deposit = {"kind": "cash_deposit", "value": "10000000"}
+    app = _to_decision(w, "12000000", collateral=[IP[0] | {"appraised_value": "60000000"}, deposit])
+    assert app["exposure"] == "2000000.00"  # 12m − 10m deposit; IP does not reduce exposure
+    assert app["route"]["branch_name"] == "北京分行"
+    app = o.decide(w.db, w.actor("a_bj_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app["contract"]["conditions"][0]["id"], evidence="r")
+    with pytest.raises(ValidationFailed, match="受托支付"):
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    d = o.request_disbursement(
+        w.db,
+        w.actor("a_am"),
+        app["contract"]["id"],
+        payee_name="Supplier Ltd",
+        payee_account="6222000011112222",
+    )
+    assert d["payment_mode"] == "entrusted"
+
+
+def test_consent_tenancy_and_queues(world):
+    w = world
+    with pytest.raises(ConsentRequired):
+        o.open_application(
+            w.db,
+            w.actor("b_am"),
+            enterprise_id=w.enterprise_id,
+            product_code="credit_loan",
+            amount=Decimal("1000000"),
+            term_months=12,
+        )
+    app = _submitted(w)
+    with pytest.raises(NotFound):
+        o.get_application(w.db, w.actor("b_am"), app["id"])
+    assert [a["id"] for a in o.queue(w.db, w.actor("a_reviewer"))] == [app["id"]]
+    assert o.queue(w.db, w.actor("a_approver")) == []
+    with pytest.raises(ValidationFailed, match="method"):
+        _open(w, method="revolving")
+
+
+def test_return_and_reject_need_reasons(world):
+    w = world
+    app = _to_decision(w, "1000000")
+    with pytest.raises(ValidationFailed):
+        o.decide(w.db, w.actor("a_approver"), app["id"], decision="return", reason=" ")
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="return", reason="more data")
+    assert app["status"] == "returned"
+    app = o.update_file(w.db, w.actor("a_am"), app["id"], investigation_report="more data added")
+    app = o.submit(w.db, w.actor("a_am"), app["id"])
+    assert app["status"] == "submitted"
+
+
+def test_tech_quota_counts_tech_loans_and_requests_more(world):
+    w = world
+    today = dt.date.today()
+    o.set_tech_quota(
+        w.db,
+        Actor.system("test"),
+        branch_id=w.branch_ids["ZGC"],
+        period_start=today.replace(month=1, day=1),
+        period_end=today.replace(month=12, day=31),
+        amount=Decimal("500000"),
+    )
+    app = _to_decision(w, "1000000")
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app["contract"]["conditions"][0]["id"], evidence="r")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    d = o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    assert d["status"] == "disbursed"  # the quota never turns the loan away
+    usage = o.quota_usage(w.db, w.actor("a_am"), w.branch_ids["ZGC"])
+    assert usage[0]["used"] == "1000000.00" and usage[0]["requests"]
