@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from techfin.credit.schedule import Method, RateChange, Subsidy, Terms, build
+from techfin.credit.schedule import InterestSettlement, Method, RateChange, Subsidy, Terms, build
 from techfin.credit.servicing import (
     Contract,
     Disbursement,
@@ -285,11 +285,19 @@ _KINDS = ("repay", "repay", "repay", "prepay", "prepay-term", "fee", "subsidy")
 @st.composite
 def _loans(draw: st.DrawFn) -> tuple[Contract, list[Event], dt.date]:
     subsidised = draw(st.booleans())
+    method = draw(
+        st.sampled_from(
+            [Method.ANNUITY, Method.ANNUITY, Method.EQUAL_PRINCIPAL, Method.INTEREST_ONLY]
+        )
+    )
+    quarterly = draw(st.booleans()) and method is not Method.ANNUITY
     terms = Terms(
         principal=D("60000.00"),
         annual_rate=D("0.0435"),
         start=START,
         installments=draw(st.integers(3, 8)),
+        method=method,
+        interest_settlement=InterestSettlement.quarterly() if quarterly else None,
         subsidy=Subsidy(payer="fund", share=D("0.3")) if subsidised else None,
     )
     contract = Contract("P", terms, penalty_markup=D("0.30"))
