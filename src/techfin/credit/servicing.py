@@ -44,6 +44,8 @@ from typing import Any
 
 from techfin.credit.accrual import (
     DEFAULT_ALLOCATION_ORDER,
+    PENALTY_MARKUP_MAX,
+    PENALTY_MARKUP_MIN,
     accrue_period,
     allocate_payment,
     penalty_rate,
@@ -115,7 +117,11 @@ class Contract:
     def __post_init__(self) -> None:
         if not self.loan_id.strip():
             raise ValueError("loan_id: must not be empty")
-        penalty_rate(self.terms.annual_rate or Decimal("0.01"), self.penalty_markup)
+        if not PENALTY_MARKUP_MIN <= self.penalty_markup <= PENALTY_MARKUP_MAX:
+            raise ValueError(
+                f"penalty_markup: must be between {PENALTY_MARKUP_MIN} and "
+                f"{PENALTY_MARKUP_MAX} (official-rules §7b), got {self.penalty_markup}"
+            )
         if self.off_balance_interest_days < 0:
             raise ValueError("off_balance_interest_days: must not be negative")
         if self.compound_rate is not None and self.compound_rate < 0:
