@@ -70,7 +70,7 @@ def test_every_endpoint_needs_a_token(db):
 # --------------------------------------------------------------------------- catalogue
 
 
-def test_catalogue_lists_every_product_with_its_terms(api):
+def check_catalogue_lists_every_product_with_its_terms(api):
     body = api.get("/api/products").json()
     no_floats(body)
     assert body["version"] and body["source"]
@@ -88,7 +88,7 @@ def test_catalogue_lists_every_product_with_its_terms(api):
     assert credit["pricing"]["rule"] == "lpr_plus_spread"
 
 
-def test_product_check_says_which_qualify_and_why_not(api):
+def check_product_check_says_which_qualify_and_why_not(api):
     profile = {
         "titles": ["hnte"],
         "grade": "T3",
@@ -123,7 +123,7 @@ BAD_PROFILES = [
 ]
 
 
-def test_product_check_bad_input_names_the_field(api):
+def check_product_check_bad_input_names_the_field(api):
     for patch, field in BAD_PROFILES:
         assert_problem(api.post("/api/products/check", json={"titles": ["hnte"], **patch}), field)
 
@@ -140,7 +140,7 @@ ISSUE_TERMS = {
 }
 
 
-def test_schedule_reproduces_the_issue_example_row(api):
+def check_schedule_reproduces_the_issue_example_row(api):
     body = api.post("/api/schedule", json=ISSUE_TERMS).json()
     no_floats(body)
     assert body["rows"][0] == {
@@ -159,7 +159,7 @@ def test_schedule_reproduces_the_issue_example_row(api):
     assert Decimal(body["annual_rate"]) > Decimal("0.12")
 
 
-def test_schedule_is_the_same_json_as_the_cli_contract(api):
+def check_schedule_is_the_same_json_as_the_cli_contract(api):
     body = api.post(
         "/api/schedule",
         json={
@@ -186,7 +186,7 @@ def test_schedule_is_the_same_json_as_the_cli_contract(api):
     assert "subsidy" in body["rows"][0]
 
 
-def test_schedule_explicit_dates_stepped_and_interest_dates(api):
+def check_schedule_explicit_dates_stepped_and_interest_dates(api):
     body = api.post(
         "/api/schedule",
         json={
@@ -234,12 +234,12 @@ BAD_TERMS = [
 ]
 
 
-def test_schedule_bad_input_names_the_term(api):
+def check_schedule_bad_input_names_the_term(api):
     for patch, field in BAD_TERMS:
         assert_problem(api.post("/api/schedule", json={**ISSUE_TERMS, **patch}), field)
 
 
-def test_schedule_missing_field_and_malformed_json(api):
+def check_schedule_missing_field_and_malformed_json(api):
     terms = dict(ISSUE_TERMS)
     del terms["principal"]
     assert_problem(api.post("/api/schedule", json=terms), "principal")
@@ -263,7 +263,7 @@ QUOTE = {
 }
 
 
-def test_pricing_quote_floor_part_by_part_and_raroc(api):
+def check_pricing_quote_floor_part_by_part_and_raroc(api):
     body = api.post("/api/pricing/quote", json=QUOTE).json()
     no_floats(body)
     parts = [Decimal(p["rate"]) for p in body["floor_parts"]]
@@ -283,7 +283,7 @@ def test_pricing_quote_floor_part_by_part_and_raroc(api):
     assert no_tech["raroc_with_subsidy"] == no_tech["raroc_without_subsidy"]
 
 
-def test_pricing_quote_fixed_rate(api):
+def check_pricing_quote_fixed_rate(api):
     terms = {k: v for k, v in QUOTE.items() if k != "spread_bp"}
     body = api.post("/api/pricing/quote", json={**terms, "fixed_rate_percent": "3.9"}).json()
     assert body["offered_rate"] == "0.039000" and body["lpr"] is None
@@ -304,7 +304,7 @@ BAD_QUOTES = [
 ]
 
 
-def test_pricing_bad_input_names_the_field(api):
+def check_pricing_bad_input_names_the_field(api):
     for patch, field in BAD_QUOTES:
         assert_problem(api.post("/api/pricing/quote", json={**QUOTE, **patch}), field)
 
@@ -326,7 +326,7 @@ WC = {
 }
 
 
-def test_working_capital_step_by_step(api):
+def check_working_capital_step_by_step(api):
     body = api.post("/api/working-capital", json=WC).json()
     no_floats(body)
     assert body["basis_kind"] == "official" and body["rule_version"]
@@ -339,7 +339,7 @@ def test_working_capital_step_by_step(api):
     assert body["term"]["allowed"] is True
 
 
-def test_working_capital_startup_basis(api):
+def check_working_capital_startup_basis(api):
     body = api.post(
         "/api/working-capital",
         json={"basis": "startup", "confirmed_orders": "3000000", "equity_raised_recent": "8000000"},
@@ -359,7 +359,7 @@ BAD_SIZINGS = [
 ]
 
 
-def test_working_capital_bad_input_names_the_field(api):
+def check_working_capital_bad_input_names_the_field(api):
     for patch, field in BAD_SIZINGS:
         response = api.post("/api/working-capital", json={**WC, **patch})
         if field is None:
@@ -368,7 +368,7 @@ def test_working_capital_bad_input_names_the_field(api):
             assert_problem(response, field)
 
 
-def test_working_capital_startup_needs_a_basis(api):
+def check_working_capital_startup_needs_a_basis(api):
     response = api.post("/api/working-capital", json={"basis": "startup"})
     assert_problem(response, "confirmed_orders, tax_declared_sales_12m, equity_raised_recent")
     response = api.post("/api/working-capital", json=["not", "an", "object"])
@@ -378,7 +378,7 @@ def test_working_capital_startup_needs_a_basis(api):
 # --------------------------------------------------------------------------- LPR
 
 
-def test_lpr_in_force_on_a_date(api):
+def check_lpr_in_force_on_a_date(api):
     body = api.get("/api/lpr", params={"date": "2024-07-21"}).json()
     assert body["fixing_date"] <= "2024-07-21"
     assert Decimal(body["one_year"]) * 100 == Decimal(body["one_year_percent"])
@@ -386,7 +386,43 @@ def test_lpr_in_force_on_a_date(api):
     assert on_day["fixing_date"] == body["fixing_date"]
 
 
-def test_lpr_bad_dates_name_the_field(api):
+def check_lpr_bad_dates_name_the_field(api):
     assert_problem(api.get("/api/lpr", params={"date": "2019-01-01"}), "date")
     assert_problem(api.get("/api/lpr", params={"date": "2099-01-01"}), "date")
     assert_problem(api.get("/api/lpr", params={"date": "yesterday"}), "date")
+
+
+# --------------------------------------------------------------------------- one database
+# setup per endpoint (each runs on SQLite and PostgreSQL)
+
+
+def test_catalogue_and_product_check(api):
+    check_catalogue_lists_every_product_with_its_terms(api)
+    check_product_check_says_which_qualify_and_why_not(api)
+    check_product_check_bad_input_names_the_field(api)
+
+
+def test_schedule(api):
+    check_schedule_reproduces_the_issue_example_row(api)
+    check_schedule_is_the_same_json_as_the_cli_contract(api)
+    check_schedule_explicit_dates_stepped_and_interest_dates(api)
+    check_schedule_bad_input_names_the_term(api)
+    check_schedule_missing_field_and_malformed_json(api)
+
+
+def test_pricing_quote(api):
+    check_pricing_quote_floor_part_by_part_and_raroc(api)
+    check_pricing_quote_fixed_rate(api)
+    check_pricing_bad_input_names_the_field(api)
+
+
+def test_working_capital(api):
+    check_working_capital_step_by_step(api)
+    check_working_capital_startup_basis(api)
+    check_working_capital_bad_input_names_the_field(api)
+    check_working_capital_startup_needs_a_basis(api)
+
+
+def test_lpr(api):
+    check_lpr_in_force_on_a_date(api)
+    check_lpr_bad_dates_name_the_field(api)
