@@ -42,7 +42,6 @@ from techfin.rating.calibration import (
 )
 from techfin.rating.logistic import fit_logistic
 from techfin.rating.selection import (
-    Dropped,
     select_by_correlation,
     select_by_iv,
     stepwise,
@@ -429,7 +428,3 @@ def _grade_from_dict(g: Mapping[str, Any]) -> GradeCalibration:
         pd=float(g["pd"]),
         method=str(g["method"]),
     )
-
-
-def dropped_summary(dropped: Sequence[Dropped]) -> list[dict[str, str]]:
-    return [{"feature": d.feature, "reason": d.reason} for d in dropped]
