@@ -26,6 +26,7 @@ from techfin.ip.disposal import (
     disposal_outcome,
     disposal_policy,
 )
+from techfin.money import cents, quantize
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, Role
@@ -280,32 +281,40 @@ def _track_agencies(session: Session, disposal: IpDisposal, price: Decimal, on: 
         record_agency_outcome(session, v.agency_id, v.id, v.value, share, on, "disposal")
 
 
+def _m(amount: Decimal) -> str:
+    return str(cents(amount))
+
+
+def _rate(rate: Decimal) -> str:
+    return str(quantize(rate, 4))
+
+
 def _dict(session: Session, d: IpDisposal) -> dict[str, Any]:
     return {
         "id": d.id,
         "pledge_id": d.pledge_id,
         "route": d.route,
-        "valuation": str(d.valuation),
-        "exposure": str(d.exposure),
-        "interest": str(d.interest),
-        "principal": str(d.principal),
+        "valuation": _m(d.valuation),
+        "exposure": _m(d.exposure),
+        "interest": _m(d.interest),
+        "principal": _m(d.principal),
         "plan": list(d.plan or []),
         "policy_version": d.policy_version,
         "status": d.status,
         "rounds": [
             {
                 "round": r.round_no,
-                "reserve": str(r.reserve),
+                "reserve": _m(r.reserve),
                 "held_on": r.held_on.isoformat(),
                 "sold": r.sold,
-                "price": None if r.price is None else str(r.price),
+                "price": None if r.price is None else _m(r.price),
             }
             for r in _rounds(session, d)
         ],
-        "price": None if d.price is None else str(d.price),
-        "costs": None if d.costs is None else str(d.costs),
+        "price": None if d.price is None else _m(d.price),
+        "costs": None if d.costs is None else _m(d.costs),
         "allocation": dict(d.allocation or {}),
-        "recovery_rate": None if d.recovery_rate is None else str(d.recovery_rate),
+        "recovery_rate": None if d.recovery_rate is None else _rate(d.recovery_rate),
         "closed_on": d.closed_on.isoformat() if d.closed_on else None,
     }
 
@@ -333,8 +342,8 @@ def recovery_rates(db: Database, actor: Actor) -> list[dict[str, Any]]:
                 "disposal_id": d.id,
                 "route": d.route,
                 "sold": d.status == "sold",
-                "exposure": str(d.exposure),
-                "recovery_rate": str(d.recovery_rate),
+                "exposure": _m(d.exposure),
+                "recovery_rate": None if d.recovery_rate is None else _rate(d.recovery_rate),
                 "closed_on": d.closed_on.isoformat() if d.closed_on else None,
             }
             for d in rows

@@ -34,6 +34,7 @@ from techfin.ip.pledge import (
     registration_refusals,
 )
 from techfin.ip.status import derive_status
+from techfin.money import cents
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, Role
@@ -174,7 +175,7 @@ def _debt(d: dict[str, Any], i: int) -> dict[str, Any]:
     return {
         "kind": kind,
         "reference": reference,
-        "balance": balance,
+        "balance": cents(balance),
         "starts_on": starts,
         "matures_on": matures,
     }
@@ -407,7 +408,7 @@ def set_balance(
         if debt is None:
             raise NotFound(f"no secured debt {reference} in this pledge")
         before = debt.balance
-        debt.balance = balance
+        debt.balance = cents(balance)
         audit.record(
             session,
             actor,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from techfin.ip import valuation as ipv
 from techfin.ip.status import derive_status
+from techfin.money import cents
 from techfin.services import audit, experts
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, InstitutionKind, Role
@@ -245,12 +246,12 @@ def _valuation_dict(session: Session, v: IpValuation) -> dict[str, Any]:
         "mode": v.mode,
         "agency_id": v.agency_id,
         "expert_ids": list(v.expert_ids or []),
-        "exposure": str(v.exposure),
+        "exposure": str(cents(v.exposure)),
         "status": v.status,
         "method": v.method,
         "inputs": dict(v.inputs or {}),
         "result": dict(v.result or {}),
-        "value": None if v.value is None else str(v.value),
+        "value": None if v.value is None else str(cents(v.value)),
         "collateral_basis": v.collateral_basis,
         "valued_on": v.valued_on.isoformat() if v.valued_on else None,
         "policy_version": v.policy_version,
