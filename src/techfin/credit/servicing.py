@@ -50,6 +50,7 @@ from techfin.credit.accrual import (
     allocate_payment,
     penalty_rate,
 )
+from techfin.credit.classification import Classification, classify
 from techfin.credit.daycount import InterestBasis, basis_days
 from techfin.credit.schedule import (
     Frequency,
@@ -394,6 +395,11 @@ class LoanState:
             ZERO,
             self.total_due_now + self.principal_not_due + self.interest_accrued - self.suspense,
         )
+
+    def classify(self, **facts: Any) -> Classification:
+        """The classification floor on ``as_of`` for this state's days past due (other facts,
+        e.g. ``npl_at_other_bank``, as `classification.classify` takes them)."""
+        return classify(days_past_due=self.days_past_due, as_of=self.as_of, **facts)
 
     def balances(self) -> dict[str, Any]:
         """The state without the ledger and schedule objects (for comparisons and JSON)."""

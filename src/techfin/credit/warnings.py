@@ -17,7 +17,8 @@ versioned; each rule names its source data). Three rule kinds:
   the evidence lists every occurrence); weights may be negative (good news such as a
   follow-on round lowers the score);
 - ``milestone``: a milestone of the named kind not met by its due date plus grace days
-  (a revenue target also counts as missed when the actual is short of target × (1 − tolerance)).
+  (a revenue target also counts as missed when the actual is short of target × (1 − tolerance));
+- ``days_past_due``: the loan's own days past due at this bank (from servicing), by bands.
 
 The score is the sum of the weights of the fired rules, clamped to 0–100. A rule whose input is
 missing is listed in ``not_evaluated`` with the reason — missing data never reads as "fine"
@@ -107,13 +108,15 @@ def _template(raw: Mapping[str, Any]) -> TaskTemplate:
 def _rule(raw: Mapping[str, Any]) -> Rule:
     kind = str(raw["kind"])
     code = str(raw["code"])
-    if kind not in ("drop", "event", "milestone"):
+    if kind not in ("drop", "event", "milestone", "days_past_due"):
         raise ValueError(f"early_warning.yaml: rule {code}: unknown kind {kind!r}")
     if not str(raw.get("source_data", "")).strip():
         raise ValueError(f"early_warning.yaml: rule {code}: source_data is required")
     bands = tuple(
         (to_decimal(str(b["at_least"]), "at_least"), int(b["weight"])) for b in raw.get("bands", ())
     )
+    if kind == "days_past_due" and not bands:
+        raise ValueError(f"early_warning.yaml: rule {code}: days_past_due needs bands")
     if kind == "drop" and (
         raw.get("compare") not in ("previous_quarter", "previous_year") or not bands
     ):
@@ -224,6 +227,7 @@ class SignalsInput:
     metrics: Mapping[str, MetricReading] = field(default_factory=dict)
     events: Sequence[SignalEvent] = ()
     milestones: Sequence[Milestone] = ()
+    days_past_due: int | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,6 +306,27 @@ Warning = EarlyWarning
 
 def _pct(x: Decimal) -> str:
     return f"{(x * 100).quantize(Decimal('0.1'))} %"
+
+
+def _dpd(rule: Rule, data: SignalsInput) -> FiredSignal | str | None:
+    dpd = data.days_past_due
+    if dpd is None:
+        return "no days past due given"
+    if dpd < 0:
+        raise ValueError(f"days_past_due: must not be negative, got {dpd}")
+    weight = None
+    threshold = Decimal(0)
+    for at_least, w in rule.bands:
+        if dpd >= at_least:
+            weight, threshold = w, at_least
+    if weight is None:
+        return None
+    return FiredSignal(
+        rule.code,
+        weight,
+        f"{dpd} days past due at this bank (band ≥ {threshold} days)",
+        rule.source_data,
+    )
 
 
 def _drop(rule: Rule, data: SignalsInput) -> FiredSignal | str | None:
@@ -401,6 +426,8 @@ def evaluate(signals_input: SignalsInput, *, rules: WarningRules | None = None) 
         result: FiredSignal | str | None
         if rule.kind == "drop":
             result = _drop(rule, data)
+        elif rule.kind == "days_past_due":
+            result = _dpd(rule, data)
         elif rule.kind == "event":
             result = _event(rule, data, since)
         else:
