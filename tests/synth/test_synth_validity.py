@@ -130,3 +130,16 @@ def test_certificate_numbers_follow_their_patterns(world: World) -> None:
     assert (
         hnte["certificate_no"].str.slice(2, 4).cast(pl.Int32) == hnte["issued_on"].dt.year()
     ).all()
+
+
+def test_names_read_like_company_names(world: World) -> None:
+    ent = world.df("enterprises")
+    assert ent["name"].str.contains(r"(有限公司|股份有限公司)$").all()
+    assert not ent["name"].str.contains("科技科技|技术技术|科技技术").any()
+    assert (ent["legal_form"] == "joint_stock").eq(ent["name"].str.ends_with("股份有限公司")).all()
+    en = ent["name_en"].drop_nulls()
+    assert en.len() > 3_000 and en.str.ends_with("Co., Ltd.").all()
+    assert not en.str.contains("Technology Technology").any()
+    former = ent.filter(pl.col("former_name").is_not_null())
+    assert 0.1 < former.height / ent.height < 0.2
+    assert (former["former_name"] != former["name"]).all()

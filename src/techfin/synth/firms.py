@@ -710,6 +710,9 @@ def _names(
     has_en = rng.random(n) < en_p
     import pyarrow.compute as pc
 
+    # no "Technology Technology": the suffix adds the word only after a word without it
+    tech_en = np.array(["Technolog" in w for w in ctx.industries["word_en"]])
+    en_suffix = np.where(tech_en[ind_idx], 0, rng.integers(0, 3, n))
     brand_en = join(take(pinyin, b1), pc.utf8_lower(take(pinyin, b2)))
     name_en = join(
         take(ctx.places["city_en"], place),
@@ -717,7 +720,7 @@ def _names(
         brand_en,
         " ",
         take(ctx.industries["word_en"], ind_idx),
-        take([" Co., Ltd.", " Co., Ltd.", " Technology Co., Ltd."], rng.integers(0, 3, n)),
+        take([" Co., Ltd.", " Co., Ltd.", " Technology Co., Ltd."], en_suffix),
     )
     return {
         "name": name,
