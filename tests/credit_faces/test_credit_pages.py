@@ -138,3 +138,34 @@ def test_calculator_page(browser):
     check_calculator_defaults_to_the_issue_example(browser)
     check_calculator_submitted_terms_and_htmx_partial(browser)
     check_calculator_errors_are_shown_next_to_the_field(browser)
+
+
+def test_product_check_on_the_catalogue_page(browser):
+    page = browser.get("/products").text
+    assert 'id="product-check-form"' in page and 'hx-get="/products/check"' in page
+    params = [
+        ("titles", "hnte"),
+        ("grade", "T3"),
+        ("size", "small"),
+        ("years_operating", "3"),
+        ("features", "pledgeable_ip"),
+        ("requested_amount", "2000000"),
+        ("requested_term_months", "12"),
+    ]
+    partial = browser.get("/products/check", params=params, headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and "<html" not in partial.text
+    row = partial.text.split('id="check-credit_loan"')[1].split("</tr>")[0]
+    assert "tag yes" in row and "10,000,000.00" in row
+    row = partial.text.split('id="check-talent_loan"')[1].split("</tr>")[0]
+    assert "tag no" in row and "recognised talent programme" in row
+    worse = [(k, "T9" if k == "grade" else v) for k, v in params]
+    full = browser.get("/products/check", params=worse)
+    assert full.status_code == 200 and 'id="products-summary"' in full.text
+    row = full.text.split('id="check-credit_loan"')[1].split("</tr>")[0]
+    assert "grade T9 is worse than the product&#39;s T6" in row
+    assert "<option selected>T9</option>" in full.text  # the form keeps its values
+    bad = browser.get("/products/check", params=[("years_operating", "many")])
+    assert bad.status_code == 422 and 'id="check-error"' in bad.text
+    assert "years_operating" in bad.text
+    bad = browser.get("/products/check", params=[("grade", "T99")], headers={"HX-Request": "true"})
+    assert bad.status_code == 200 and "grade:" in bad.text

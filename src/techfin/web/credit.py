@@ -82,7 +82,41 @@ LABELS: dict[str, str] = {
     "acquisition_price": _("acquisition price"),
     # pricing
     "lpr_plus_spread": _("LPR + spread"),
+    # profile features
+    "pledgeable_ip": _("Pledgeable patents or trademarks"),
+    "pledgeable_policy": _("Pledgeable insurance policy"),
+    "core_enterprise_receivables": _("Receivables confirmed by a core enterprise"),
+    "high_tech_manufacturing": _("High-tech manufacturing"),
+    "external_equity_round": _("External equity round"),
+    "recognised_talent": _("Recognised talent on the team"),
+    "acquisition_target": _("Acquiring a tech company"),
 }
+
+TITLES = ("hnte", "tech_sme", "innovative_sme", "srdi", "little_giant")
+SIZES = ("micro", "small", "medium", "large")
+GRADES = tuple(f"T{i}" for i in range(1, 11))
+FEATURES = (
+    "pledgeable_ip",
+    "pledgeable_policy",
+    "core_enterprise_receivables",
+    "high_tech_manufacturing",
+    "external_equity_round",
+    "recognised_talent",
+    "acquisition_target",
+)
+GUARANTEES = ("credit", "guarantee", "mortgage", "pledge")
+PROFILE_SCALARS = (
+    "grade",
+    "size",
+    "years_operating",
+    "requested_amount",
+    "requested_term_months",
+    "policy_cash_value",
+    "confirmed_receivables",
+    "working_capital_need",
+    "equity_round_amount",
+    "acquisition_price",
+)
 
 # The calculator's fields in form order: name → label id.
 FIELDS: dict[str, str] = {
@@ -180,15 +214,73 @@ def _chart(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request) -> HTMLResponse:
-    page_actor(request)
+def _profile_form(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    form: dict[str, Any] = {k: params.get(k, "").strip() for k in PROFILE_SCALARS}
+    form["titles"] = [t for t in params.getlist("titles") if t]
+    form["features"] = [f for f in params.getlist("features") if f]
+    form["offered_guarantee"] = [g for g in params.getlist("offered_guarantee") if g]
+    form["loss_making"] = params.get("loss_making") in ("1", "on", "true")
+    return form
+
+
+def _profile_data(form: dict[str, Any]) -> dict[str, Any]:
+    """Form values → the API's profile body (blanks left out)."""
+    data = {k: v for k, v in form.items() if v not in ("", [])}
+    data["loss_making"] = bool(form["loss_making"])
+    return data
+
+
+def _catalogue_context(request: Request) -> dict[str, Any]:
     from techfin.api.credit import catalogue_json
     from techfin.credit.products import load_catalogue
 
-    return render(
-        request, "credit_products.html", catalogue=catalogue_json(load_catalogue()), labels=LABELS
-    )
+    return {
+        "catalogue": catalogue_json(load_catalogue()),
+        "labels": LABELS,
+        "titles": TITLES,
+        "sizes": SIZES,
+        "grades": GRADES,
+        "features": FEATURES,
+        "guarantees": GUARANTEES,
+    }
+
+
+@router.get("/products", response_class=HTMLResponse)
+def products_page(request: Request) -> HTMLResponse:
+    page_actor(request)
+    form = _profile_form(request)
+    form["size"] = form["size"] or "small"
+    return render(request, "credit_products.html", form=form, **_catalogue_context(request))
+
+
+@router.get("/products/check", response_class=HTMLResponse)
+def product_check_page(request: Request) -> HTMLResponse:
+    """The product check for a profile typed into the catalogue page's form."""
+    page_actor(request)
+    from techfin.api.credit import ProfileIn, check_products, parse
+
+    form = _profile_form(request)
+    check: dict[str, Any] | None = None
+    error: str | None = None
+    error_field: str | None = None
+    try:
+        check = check_products(parse(ProfileIn, _profile_data(form)))
+    except ServiceError as exc:
+        error = exc.detail
+        error_field = (exc.field or "").split(".")[0].split("[")[0] or None
+    partial = bool(request.headers.get("hx-request"))
+    context: dict[str, Any] = {
+        "form": form,
+        "check": check,
+        "check_error": error,
+        "check_error_field": error_field,
+        "labels": LABELS,
+    }
+    if partial:
+        return render(request, "credit_product_check.html", **context)
+    context.update(_catalogue_context(request))
+    return render(request, "credit_products.html", status=422 if error else 200, **context)
 
 
 @router.get("/calculator", response_class=HTMLResponse)
