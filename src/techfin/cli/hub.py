@@ -66,5 +66,31 @@ def ingest(
         raise typer.Exit(1)
 
 
+def resolve(
+    source: str = typer.Argument(..., help="patents, funding or tech_transfer"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Link records without a credit code to registry enterprises (splink); sure matches merge,
+    uncertain ones wait in the review queue (/hub/review)."""
+    from techfin.cli.platform import _database, _require_migrated, _service_call
+    from techfin.services import resolution
+    from techfin.services.context import Actor
+
+    if source not in resolution.SOURCES:
+        fail(f"source: must be one of {', '.join(resolution.SOURCES)}")
+    db = _database()
+    _require_migrated(db)
+    report = _service_call(resolution.run, db, Actor.system("resolve"), source)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        typer.echo(
+            f"{source}: {report.records} records, {report.auto_merged} merged, "
+            f"{report.queued_for_review} for review, {report.unmatched} unmatched "
+            f"({report.resolver_version})"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
+    app.command("resolve")(resolve)
