@@ -52,11 +52,13 @@ API_MODULES = [
     "techfin.api.platform",
     "techfin.api.credit",
     "techfin.api.hub",
+    "techfin.api.origination",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
     "techfin.web.credit",
     "techfin.web.hub",
+    "techfin.web.origination",
 ]
 
 
