@@ -74,6 +74,16 @@ def main() -> None:
         f"precision={s.precision:.4f} recall={s.recall:.4f} auto={s.auto_merged:,} "
         f"review={s.review:,} linkable={s.linkable:,}"
     )
+    truth = es.truth
+    linkable = truth.filter(pl.col("enterprise_id").is_not_null()).height
+    cand = res.candidates.join(truth, on=["record_key", "part"], how="left")
+    for threshold in (0.5, 0.8, 0.9, 0.95):
+        auto = cand.filter(pl.col("exclusive_probability") >= threshold)
+        tp = auto.filter(pl.col("enterprise_id") == pl.col("enterprise_id_right")).height
+        print(
+            f"  at exclusive probability >= {threshold}: auto-merged {auto.height:,}, "
+            f"precision {tp / max(auto.height, 1):.4f}, recall {tp / linkable:.4f}"
+        )
     t = time.perf_counter()
     again = resolve(es.registry, es.records, model=res.model)
     t_scored = time.perf_counter() - t

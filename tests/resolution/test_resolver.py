@@ -31,6 +31,7 @@ def resolution(eval_set: EvalSet) -> Resolution:
 def test_precision_and_recall_at_the_auto_merge_threshold(
     eval_set: EvalSet, resolution: Resolution
 ) -> None:
+    assert resolution.config.auto_merge_threshold == 0.9  # the documented default
     s = score(resolution, eval_set)
     assert s.linkable > 1_000 and s.auto_merged > 1_000
     assert s.precision >= 0.98, s
@@ -87,7 +88,8 @@ def test_candidate_rows_explain_themselves(resolution: Resolution) -> None:
             "date unknown",
         }
     auto = c.filter(pl.col("band") == "auto_merge")
-    assert auto.get_column("exclusive_probability").min() >= 0.95  # type: ignore[operator]
+    threshold = resolution.config.auto_merge_threshold
+    assert auto.get_column("exclusive_probability").min() >= threshold  # type: ignore[operator]
     assert (auto.get_column("rank") == 1).all()
     # one auto-merge at most per record part
     assert auto.select("record_key", "part").is_duplicated().sum() == 0
