@@ -120,3 +120,37 @@ def test_bank_b_pages_show_nothing_of_bank_a(client, world):
     )
     assert "only the enterprise itself" in response.text
     assert consent.list_for_enterprise(world.db, world.actor("ent1"), world.enterprise_id)[0].live
+
+
+def test_account_manager_evaluates_recognition_from_the_page(client, world):
+    import datetime as dt
+
+    from techfin.services import consent
+
+    consent.grant(
+        world.db,
+        world.actor("ent1"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="BANKA",
+        purpose="credit_assessment",
+        expires_on=dt.date.today() + dt.timedelta(days=30),
+    )
+    home = login(client, "a_am")
+    page = client.get(f"/enterprises/{world.enterprise_id}")
+    assert "尚未测算" in page.text
+    after = client.post(
+        f"/enterprises/{world.enterprise_id}/recognize",
+        data={"csrf_token": csrf(home.text)},
+        follow_redirects=True,
+    )
+    assert after.status_code == 200 and 'id="computed"' in after.text
+    assert "小型" in after.text  # size evaluated: small
+    # bank B has no consent: refused with the reason, nothing stored
+    client.post("/logout", data={"csrf_token": csrf(after.text)})
+    home = login(client, "b_am")
+    refused = client.post(
+        f"/enterprises/{world.enterprise_id}/recognize",
+        data={"csrf_token": csrf(home.text)},
+        follow_redirects=True,
+    )
+    assert "no live consent" in refused.text

@@ -290,6 +290,22 @@ def _chart_data(profile: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@router.post("/enterprises/{enterprise_id}/recognize", response_model=None)
+async def recognize_enterprise(request: Request, enterprise_id: int) -> Response:
+    """Evaluate the enterprise's computed eligibility now (under the caller's consent)."""
+    from techfin.services.recognition import evaluate_enterprise
+
+    actor = page_actor(request)
+    await _check_csrf(request)
+    try:
+        evaluate_enterprise(enterprise_id, _db(request), actor)
+    except ServiceError as exc:
+        return RedirectResponse(
+            f"/enterprises/{enterprise_id}?error=" + quote(f"{exc.field or ''}: {exc.detail}"), 303
+        )
+    return RedirectResponse(f"/enterprises/{enterprise_id}#titles-side-by-side", status_code=303)
+
+
 @router.post("/consents", response_class=HTMLResponse, response_model=None)
 async def grant_consent(request: Request) -> Response:
     actor = page_actor(request)
