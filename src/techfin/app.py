@@ -52,12 +52,14 @@ API_MODULES = [
     "techfin.api.platform",
     "techfin.api.credit",
     "techfin.api.hub",
+    "techfin.api.ip",
     "techfin.api.origination",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
     "techfin.web.credit",
     "techfin.web.hub",
+    "techfin.web.ip",
     "techfin.web.origination",
 ]
 
