@@ -598,7 +598,24 @@ def pricing_quote(body: QuoteIn, actor: ActorDep) -> dict[str, Any]:
     return quote_loan(body)
 
 
-@router.post("/api/working-capital", tags=["credit"])
+_WC_SCHEMA = {
+    "oneOf": [
+        OfficialWorkingCapitalIn.model_json_schema(),
+        StartupWorkingCapitalIn.model_json_schema(),
+    ]
+}
+
+
+@router.post(
+    "/api/working-capital",
+    tags=["credit"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _WC_SCHEMA}},
+        }
+    },
+)
 def working_capital(
     actor: ActorDep,
     body: Annotated[

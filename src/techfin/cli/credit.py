@@ -214,8 +214,8 @@ def working_capital(
     input_path: str = typer.Option(..., "--input", help=INPUT_HELP),
     json_output: bool = typer.Option(False, "--json", help="Print the sizing as JSON."),
 ) -> None:
-    """Size a working-capital loan step by step (§7c; ``"basis": "startup"`` for the
-    alternative basis of a loss-making start-up, which is bank policy)."""
+    """Size a working-capital loan step by step (§7c). With "basis": "startup" in the
+    file: the alternative basis for a loss-making start-up (bank policy)."""
     from rich.table import Table
 
     from techfin.api.credit import size_working_capital
