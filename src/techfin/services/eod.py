@@ -11,6 +11,7 @@ next day.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,10 +235,18 @@ def _run_one(
     return RunOutcome(code, date, "completed", outcomes)
 
 
+# Modules that register day-end steps when imported; a capability adds its module here.
+STEP_MODULES = [
+    "techfin.services.ip_pledges",
+    "techfin.services.origination",
+    "techfin.services.recognition",
+]
+
+
 def _load_steps() -> None:
     """Import the modules that register day-end steps (each registers on import)."""
-    import techfin.services.ip_pledges  # noqa: F401
-    import techfin.services.recognition  # noqa: F401
+    for name in STEP_MODULES:
+        importlib.import_module(name)
 
 
 def run(
