@@ -168,6 +168,9 @@ def test_day_end_raises_alerts_once_with_policy_actions(world):
     assert breach["severity"] == "critical" and rows[0]["kind"] == "ltv_breach"
     again = ip_pledges.run_monitoring(world.db, world.actor("a_rm"), dt.date(2026, 11, 10))
     assert again["alerts_raised"] == 0
+    # the next day the breach is still being worked: not raised again
+    next_day = ip_pledges.run_monitoring(world.db, world.actor("a_rm"), dt.date(2026, 11, 11))
+    assert next_day["alerts_raised"] == 0 and next_day["alerts_already_open"] == 2
     # an invalidation request and a transfer after the pledge raise their own alerts
     ip_registry.push_legal_events(
         world.db,

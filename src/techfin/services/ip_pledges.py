@@ -622,21 +622,39 @@ def monitor_institution(session: Session, institution_id: int, day: dt.date) -> 
             policy,
         )
         for alert in report.alerts:
-            exists = session.scalar(
+            patent_id = ids.get(alert.subject)
+            same_key = session.scalar(
                 select(IpAlert.id).where(
                     IpAlert.institution_id == institution_id,
                     IpAlert.pledge_id == pledge.id,
                     IpAlert.alert_key == alert.key,
                 )
             )
-            if exists:
+            # A condition still being worked (open or acknowledged) is not raised again, even
+            # when its start date moves (an LTV breach is dated each day it is seen); its
+            # detail and amount follow the latest run.
+            live = session.scalar(
+                select(IpAlert).where(
+                    IpAlert.institution_id == institution_id,
+                    IpAlert.pledge_id == pledge.id,
+                    IpAlert.kind == alert.kind.value,
+                    IpAlert.patent_id.is_(None)
+                    if patent_id is None
+                    else IpAlert.patent_id == patent_id,
+                    IpAlert.status != "closed",
+                )
+            )
+            if same_key or live is not None:
+                if live is not None and live.raised_on <= day:
+                    live.detail = alert.detail
+                    live.amount = alert.amount
                 seen += 1
                 continue
             session.add(
                 IpAlert(
                     institution_id=institution_id,
                     pledge_id=pledge.id,
-                    patent_id=ids.get(alert.subject),
+                    patent_id=patent_id,
                     alert_key=alert.key,
                     kind=alert.kind.value,
                     severity=alert.severity,
