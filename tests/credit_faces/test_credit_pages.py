@@ -127,6 +127,10 @@ def check_calculator_errors_are_shown_next_to_the_field(browser):
         assert f'id="error-{field}"' in partial.text
         assert f'<label class="invalid" for="f-{field}">' in partial.text, field
         assert f'aria-describedby="error-{field}"' in partial.text
+    # user input echoed in an error is escaped
+    params = {"principal": "5000", "rate": "12", "installments": "18", "start": "2022-11-01"}
+    evil = browser.get("/calculator", params={**params, "rate_changes": "<script>x()</script>"})
+    assert "<script>x()" not in evil.text and "&lt;script&gt;x()" in evil.text
 
 
 def test_catalogue_page(browser):
