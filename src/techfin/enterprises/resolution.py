@@ -596,6 +596,14 @@ def _train_and_predict(
             retain_matching_columns=True,
         )
     linker = Linker([left, right], settings, log_level=logging.ERROR)
+    # How common a core is comes from the registry alone, not from the batch being scored, so
+    # a record's probabilities do not depend on which other records share its chunk.
+    tf = (
+        aliases.filter(pl.col("core").is_not_null())
+        .group_by("core")
+        .agg((pl.len() / aliases.height).alias("tf_core"))
+    )
+    linker.table_management.register_term_frequency_lookup(db_api.register(tf.to_arrow()), "core")
     failures: list[str] = []
     if model is None:
         linker.training.estimate_u_using_random_sampling(
@@ -638,12 +646,16 @@ def resolve(
 ) -> Resolution:
     """Link records without a credit code to registry enterprises.
 
-    `registry`: see `prepare_registry`; `records`: see `prepare_records`. `model`: splink
+    `registry`: see `prepare_registry` (its output is accepted too, so that a batch prepares
+    the registry once for many chunks of records); `records`: see `prepare_records`. `model`: splink
     settings from an earlier `Resolution.model` to score with instead of training (for a
     large run trained on a sample, or to reproduce a past evaluation).
     """
     config = config or ResolutionConfig()
-    aliases = prepare_registry(registry)
+    prepared = isinstance(registry, pl.DataFrame) and {"alias_kind", "uid", "core"} <= set(
+        registry.columns
+    )
+    aliases = registry if prepared else prepare_registry(registry)
     parts = prepare_records(records)
     n_enterprises = aliases.get_column("enterprise_id").n_unique() if aliases.height else 0
     linkable = parts.filter((pl.col("kind") == "company") & pl.col("core").is_not_null())
