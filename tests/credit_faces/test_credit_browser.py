@@ -109,3 +109,12 @@ def test_calculator_and_catalogue_in_a_browser(server, page):
     page.wait_for_selector("#products-summary")
     assert page.locator("section.product").count() >= 10
     assert "科技信用贷" in page.locator("#product-credit_loan h2").inner_text()
+    # the product check answers in place
+    page.evaluate("window.__noReload = true")
+    page.check("input[name=titles][value=hnte]")
+    page.select_option("#p-grade", "T7")
+    page.fill("#p-years", "3")
+    page.click("#check-products")
+    page.wait_for_selector("#check-table")
+    assert page.evaluate("window.__noReload") is True
+    assert "T7" in page.locator("#check-credit_loan").inner_text()
