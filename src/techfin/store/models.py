@@ -9,6 +9,7 @@ from techfin.store import (
     tables,  # noqa: F401
     tables_ip,  # noqa: F401
     tables_origination,  # noqa: F401
+    tables_rating,  # noqa: F401
 )
 from techfin.store.base import Base
 
