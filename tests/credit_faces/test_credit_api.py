@@ -215,6 +215,7 @@ BAD_TERMS = [
     ({"first_due": "2022-10-01"}, "first_due"),
     ({"grace_principal": 18}, "grace_principal"),
     ({"installment_multiple": "0"}, "installment_multiple"),
+    ({"principal": "1e999999"}, "principal"),  # would overflow Decimal in the engine
     ({"method": "balloon"}, "method"),
     ({"method": "stepped", "step_principal_percents": ["50", "40"]}, "step_principal_percents"),
     ({"step_payments": [{"periods": 18, "payment": "300"}]}, "method"),
@@ -353,6 +354,7 @@ BAD_SIZINGS = [
     ({"sales_revenue": "0"}, "sales_revenue"),
     ({"sales_margin": "-0.05"}, "sales_margin"),
     ({"inventory": ["100"]}, "inventory"),
+    ({"inventory": ["100", "1e30"]}, "inventory"),
     ({"term_months": 72}, None),  # a term over the cap is reported, not an error
     ({"basis": "vibes"}, "basis"),
     ({"receivables": "lots"}, "receivables"),

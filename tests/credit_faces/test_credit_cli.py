@@ -143,6 +143,7 @@ def test_working_capital(run, write):
         (("working-capital",), {**WC, "sales_margin": "-0.2"}, "sales_margin"),
         (("working-capital",), {**WC, "payables": ["1"]}, "payables"),
         (("working-capital",), {**WC, "basis": "guess"}, "basis"),
+        (("pricing", "quote"), {**QUOTE, "amount": "1e999999"}, "amount"),
     ],
 )
 def test_bad_input_is_exit_2_and_one_line(run, write, command, data, field):

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from techfin.api.deps import current_actor
 from techfin.services.context import Actor
@@ -63,13 +63,18 @@ def parse(model: type[M], data: Any) -> M:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = _loc_name(err.get("loc", ()))
-        raise ValidationFailed(f"{name}: {err.get('msg', 'invalid')}", field=name) from None
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ValidationFailed(f"{name}: {reason}", field=name) from None
 
 
-def domain_error(exc: ValueError, renames: Mapping[str, str] | None = None) -> ValidationFailed:
+def domain_error(
+    exc: ValueError | ArithmeticError, renames: Mapping[str, str] | None = None
+) -> ValidationFailed:
     """A domain ``ValueError`` ("field: reason", or a ``TermsError`` with ``.term``) as a
     ``ValidationFailed`` naming the request field (`renames` maps domain → request names)."""
     renames = renames or {}
+    if not isinstance(exc, ValueError):  # Decimal overflow and the like
+        return ValidationFailed("body: a number is out of range for the computation", field="body")
     text = str(exc)
     term = getattr(exc, "term", None)
     match = _FIELD_PREFIX.match(text)
@@ -85,6 +90,26 @@ def domain_error(exc: ValueError, renames: Mapping[str, str] | None = None) -> V
 
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+# No amount, rate or count a person types is anywhere near this; beyond it Decimal arithmetic
+# in the engines can overflow the context instead of giving a clear error.
+_LIMIT = Decimal("1e15")
+
+
+class _In(BaseModel):
+    """Request models refuse unknown fields and numbers of absurd magnitude."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_magnitude(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, Decimal) and abs(v) > _LIMIT:
+                raise ValueError(f"must be at most {_LIMIT:,.0f} in magnitude")
+        return value
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -144,9 +169,7 @@ def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
-class EquityLinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EquityLinkIn(_In):
     co_investor: str
     round_name: str = ""
     investment_amount: Decimal
@@ -154,10 +177,8 @@ class EquityLinkIn(BaseModel):
     option_terms: str = ""
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(_In):
     """An enterprise profile for the product check (amounts in yuan)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     titles: list[str] = Field(default_factory=list, description="hnte, tech_sme, srdi, …")
     grade: str | None = Field(None, description="tech-flow grade T1 (best) … T10")
@@ -212,7 +233,7 @@ def check_products(body: ProfileIn) -> dict[str, Any]:
     )
     try:
         checks = eligible_products(profile)
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc) from None
     return {
         "catalogue_version": load_catalogue().version,
@@ -240,27 +261,21 @@ BasisName = Literal["per-period", "act-360", "act-365f", "30-360"]
 RoundingName = Literal["half-even", "half-up", "up"]
 
 
-class RateChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RateChangeIn(_In):
     date: dt.date
     rate: Decimal = Field(description="new annual rate, percent")
 
 
-class PaymentStepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PaymentStepIn(_In):
     periods: int
     payment: Decimal = Field(description="the payment in each of these periods, yuan")
 
 
-class ScheduleIn(BaseModel):
+class ScheduleIn(_In):
     """The terms of ``techfin schedule`` with the same names and defaults (``rate`` and the
     subsidy figures in percent), plus what only the API takes: explicit ``due_dates`` (then
     ``installments`` may be left out) and ``interest_dates``, the ``stepped`` method with
     ``step_principal_percents`` or ``step_payments``, and ``subsidy_until``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     principal: Decimal = Field(description="amount disbursed, yuan")
     rate: Decimal = Field(description="annual interest rate, percent (12 = 12 %)")
@@ -354,7 +369,7 @@ def schedule_terms(body: ScheduleIn) -> Terms:
             step_principal_percents=tuple(body.step_principal_percents),
             step_payments=tuple(PaymentStep(s.periods, s.payment) for s in body.step_payments),
         )
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc, _SCHEDULE_RENAMES) from None
 
 
@@ -373,19 +388,17 @@ def compute_schedule(body: ScheduleIn) -> Schedule:
     terms = schedule_terms(body)
     try:
         return build(terms)
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc, _SCHEDULE_RENAMES) from None
 
 
 # --------------------------------------------------------------------------- pricing
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(_In):
     """A loan to price. Give a fixed rate in percent, or a spread over the LPR in basis points
     (fixed for the loan's life, may be negative). ``pd``, ``lgd`` and ``risk_weight`` are
     fractions (0.02 = 2 %)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     amount: Decimal = Field(description="yuan")
     term_months: int
@@ -448,7 +461,7 @@ def quote_loan(body: QuoteIn) -> dict[str, Any]:
             grade=body.grade,
             risk_weight=body.risk_weight,
         )
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc, _QUOTE_RENAMES) from None
     data = quote.to_dict()
     data["economic_capital"] = str(quote.economic_capital)
@@ -459,11 +472,9 @@ def quote_loan(body: QuoteIn) -> dict[str, Any]:
 # --------------------------------------------------------------------------- working capital
 
 
-class OfficialWorkingCapitalIn(BaseModel):
+class OfficialWorkingCapitalIn(_In):
     """Last year's figures and balances for the §7c estimate (yuan; margin and growth as
     fractions)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     basis: Literal["official"] = "official"
     sales_revenue: Decimal
@@ -483,10 +494,8 @@ class OfficialWorkingCapitalIn(BaseModel):
     as_of: dt.date | None = None
 
 
-class StartupWorkingCapitalIn(BaseModel):
+class StartupWorkingCapitalIn(_In):
     """A loss-making start-up: at least one of orders, tax-declared sales, equity raised."""
-
-    model_config = ConfigDict(extra="forbid")
 
     basis: Literal["startup"]
     confirmed_orders: Decimal | None = None
@@ -520,7 +529,7 @@ def size_working_capital(data: Any) -> dict[str, Any]:
         start = wc.size_startup_working_capital(
             wc.StartupBasisInputs(**{k: v for k, v in s.model_dump().items() if k != "basis"})
         )
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc) from None
     return {
         "basis_kind": "startup",
@@ -550,7 +559,7 @@ def lpr_in_force(on: dt.date) -> dict[str, Any]:
     table = load_lpr_table()
     try:
         fixing = table.in_force(on)
-    except ValueError as exc:
+    except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc) from None
     return {
         "date": on.isoformat(),
