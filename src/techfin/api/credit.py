@@ -81,7 +81,7 @@ def domain_error(
     if term is None and match:
         term = match.group(1)
     if term is None:
-        return ValidationFailed(text, field="body")
+        return ValidationFailed(f"body: {text}", field="body")
     base = re.split(r"[\[.]", term, maxsplit=1)[0]
     field = renames.get(term, renames.get(base, base) + term[len(base) :])
     reason = match.group(2) if match else text
