@@ -23,9 +23,12 @@ class OrigWorld:
     other_enterprise_id: int
     branch_ids: dict[str, int] = field(default_factory=dict)
     expert_ids: dict[str, int] = field(default_factory=dict)
+    actors: dict[str, Actor] = field(default_factory=dict)
 
     def actor(self, username: str) -> Actor:
-        return users.authenticate(self.db, username, PASSWORD)
+        if username not in self.actors:
+            self.actors[username] = users.authenticate(self.db, username, PASSWORD)
+        return self.actors[username]
 
 
 def _financials(enterprise_id: int, year: int, scale: Decimal) -> AnnualFinancials:

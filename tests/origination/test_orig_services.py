@@ -27,6 +27,16 @@ def world(db) -> OrigWorld:
     return build_orig_world(db)
 
 
+@pytest.fixture
+def sqlite_world(db) -> OrigWorld:
+    """The controls that do not depend on the database run on SQLite only, to keep the suite
+    within its time budget; the path, committee, escalation and maker-checker tests run on
+    both databases."""
+    if db.dialect != "sqlite":
+        pytest.skip("database-independent control: SQLite only (time budget)")
+    return build_orig_world(db)
+
+
 def _open(w: OrigWorld, amount: str = "2000000", **kw) -> dict:
     args = {
         "enterprise_id": w.enterprise_id,
@@ -189,8 +199,8 @@ def test_credit_committee_quorum_majority_and_chair_veto(world):
     assert vetoed["status"] == "rejected" and "vetoed" in vetoed["decision_reason"]
 
 
-def test_a_conflicted_expert_cannot_be_drawn(world):
-    w = world
+def test_a_conflicted_expert_cannot_be_drawn(sqlite_world):
+    w = sqlite_world
     conflicted = w.expert_ids["expert1"]
     experts.declare_conflict(
         w.db,
@@ -219,8 +229,8 @@ def test_a_conflicted_expert_cannot_be_drawn(world):
         o.draw_experts(w.db, w.actor("a_reviewer"), app["id"], seed=1)
 
 
-def test_disbursement_is_blocked_while_a_condition_is_open(world):
-    w = world
+def test_disbursement_is_blocked_while_a_condition_is_open(sqlite_world):
+    w = sqlite_world
     app = _to_decision(w, "1000000")
     app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
     app = o.make_contract(w.db, w.actor("a_am"), app["id"])
@@ -233,8 +243,8 @@ def test_disbursement_is_blocked_while_a_condition_is_open(world):
     assert d["status"] == "requested"
 
 
-def test_credit_lines_sublimits_and_group(world):
-    w = world
+def test_credit_lines_sublimits_and_group(sqlite_world):
+    w = sqlite_world
     o.add_group_link(
         w.db,
         w.actor("a_am"),
@@ -288,8 +298,8 @@ def test_credit_lines_sublimits_and_group(world):
         o.request_disbursement(w.db, w.actor("a_am"), app2["contract"]["id"])
 
 
-def test_exposure_net_of_low_risk_collateral_and_entrusted_payment(world):
-    w = world
+def test_exposure_net_of_low_risk_collateral_and_entrusted_payment(sqlite_world):
+    w = sqlite_world
     deposit = {"kind": "cash_deposit", "value": "10000000"}
     app = _to_decision(w, "12000000", collateral=[IP[0] | {"appraised_value": "60000000"}, deposit])
     assert app["exposure"] == "2000000.00"  # 12m − 10m deposit; IP does not reduce exposure
@@ -329,8 +339,8 @@ def test_consent_tenancy_and_queues(world):
         _open(w, method="revolving")
 
 
-def test_return_and_reject_need_reasons(world):
-    w = world
+def test_return_and_reject_need_reasons(sqlite_world):
+    w = sqlite_world
     app = _to_decision(w, "1000000")
     with pytest.raises(ValidationFailed):
         o.decide(w.db, w.actor("a_approver"), app["id"], decision="return", reason=" ")
@@ -341,8 +351,8 @@ def test_return_and_reject_need_reasons(world):
     assert app["status"] == "submitted"
 
 
-def test_tech_quota_counts_tech_loans_and_requests_more(world):
-    w = world
+def test_tech_quota_counts_tech_loans_and_requests_more(sqlite_world):
+    w = sqlite_world
     today = dt.date.today()
     o.set_tech_quota(
         w.db,
@@ -361,3 +371,26 @@ def test_tech_quota_counts_tech_loans_and_requests_more(world):
     assert d["status"] == "disbursed"  # the quota never turns the loan away
     usage = o.quota_usage(w.db, w.actor("a_am"), w.branch_ids["ZGC"])
     assert usage[0]["used"] == "1000000.00" and usage[0]["requests"]
+
+
+def test_day_end_watches_use_of_funds_and_milestones(sqlite_world):
+    from techfin.services.eod import REGISTRY, _load_steps
+    from techfin.store.tables import Institution
+
+    w = sqlite_world
+    app = _to_decision(w, "1000000")
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app["contract"]["conditions"][0]["id"], evidence="r")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    _load_steps()
+    watch = REGISTRY.steps["origination.fund_use_watch"].function
+    with w.db.transaction() as s:
+        bank = s.scalar(select(Institution).where(Institution.code == "BANKA"))
+        today = dt.date.today()
+        assert watch(s, bank, today)["fund_use_evidence_overdue"] == 0  # inside the window
+        later = watch(s, bank, today + dt.timedelta(days=31))
+        assert later["fund_use_evidence_overdue"] == 1
+        assert watch(s, bank, dt.date(2027, 3, 31))["milestones_due"] == 1
+        assert watch(s, bank, dt.date(2027, 3, 31)) == watch(s, bank, dt.date(2027, 3, 31))

@@ -1852,3 +1852,41 @@ def channel_times(db: Database, actor: Actor) -> dict[str, Any]:
             }
         rows.append(row)
     return {"steps": rows}
+
+
+# --- day-end --------------------------------------------------------------------------------------
+
+
+def _register_day_end() -> None:
+    from techfin.services.eod import step
+
+    @step("origination.fund_use_watch", order=420)
+    def fund_use_watch(session: Session, institution: Any, date: dt.date) -> dict[str, Any]:
+        """Active loans past the evidence window whose use of funds is not fully evidenced, and
+        post-loan milestones falling due on this date (read-only, so idempotent)."""
+        days = int(load_policy().raw["disbursement"]["use_of_funds_evidence_days"])
+        overdue = 0
+        loans = session.scalars(
+            select(Loan).where(
+                Loan.institution_id == institution.id,
+                Loan.status == "active",
+                Loan.start_date <= date - dt.timedelta(days=days),
+            )
+        )
+        for loan in loans:
+            evidenced = session.scalar(
+                select(func.sum(FundUseEvidence.amount)).where(FundUseEvidence.loan_id == loan.id)
+            )
+            if Decimal(evidenced or 0) < Decimal(loan.principal):
+                overdue += 1
+        due = 0
+        for app in session.scalars(
+            select(Application).where(
+                Application.institution_id == institution.id, Application.status == "disbursed"
+            )
+        ):
+            due += sum(1 for m in app.milestones if m.get("due") == date.isoformat())
+        return {"fund_use_evidence_overdue": overdue, "milestones_due": due}
+
+
+_register_day_end()
