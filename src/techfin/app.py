@@ -54,6 +54,7 @@ API_MODULES = [
     "techfin.api.hub",
     "techfin.api.ip",
     "techfin.api.origination",
+    "techfin.api.rating",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
@@ -61,6 +62,7 @@ PAGE_MODULES = [
     "techfin.web.hub",
     "techfin.web.ip",
     "techfin.web.origination",
+    "techfin.web.rating",
 ]
 
 

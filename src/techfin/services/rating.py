@@ -701,3 +701,18 @@ def override_report(
             {"user": u, "direction": d, **c} for (u, d), c in sorted(by_decider.items())
         ],
     }
+
+
+def enterprise_summary(db: Database, actor: Actor, enterprise_id: int) -> dict[str, Any]:
+    """Public registry facts for the rating page's heading (no consent needed)."""
+    require_role(actor, READERS, "reading ratings")
+    with db.read() as session:
+        e = session.get(Enterprise, enterprise_id)
+        if e is None:
+            raise NotFound("enterprise not found")
+        return {"id": e.id, "name": e.name, "uscc": e.uscc, "registered_on": e.registered_on}
+
+
+def dimension_labels() -> dict[str, dict[str, str]]:
+    """Each scorecard dimension's label (zh, en) from the rule file."""
+    return {k: dict(v["label"]) for k, v in _rules()["dimensions"].items()}
