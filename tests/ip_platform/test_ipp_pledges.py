@@ -52,7 +52,7 @@ def _registered(world, patents=(P_OK,), no="ZY-1", balance="300000"):
     )
 
 
-def test_refusals_for_the_section_11_reasons(world):
+def _refusals_for_the_section_11_reasons(world):
     am = world.actor("a_am")
     # fees in grace on the application date
     p = _pledge(world, [P_GRACE], no="G")
@@ -75,7 +75,7 @@ def test_refusals_for_the_section_11_reasons(world):
     assert "not_in_force" in {r["reason"] for r in out["refusals"]}
 
 
-def test_already_pledged_and_preservation_are_refused(world):
+def _already_pledged_and_preservation_are_refused(world):
     _registered(world)
     am = world.actor("a_am")
     p = _pledge(world, [P_OK], no="TWO")
@@ -114,7 +114,7 @@ def test_already_pledged_and_preservation_are_refused(world):
     assert {r["reason"] for r in out["refusals"]} == {"preservation_order"}
 
 
-def test_not_effective_collateral_until_registered_and_ltv(world):
+def _not_effective_collateral_until_registered_and_ltv(world):
     accepted_valuation(world, P_OK, dt.date(2026, 11, 1))  # 636,671.67
     am = world.actor("a_am")
     p = _pledge(world, [P_OK], balance="120000")
@@ -136,9 +136,10 @@ def test_not_effective_collateral_until_registered_and_ltv(world):
     assert loan["position"]["ltv"] == "0.1885"
     view = ip_registry.patent_view(world.db, am, P_OK, dt.date(2026, 11, 10))
     assert view.status["pledged"] is True and view.pledges[0]["status"] == "registered"
+    return p
 
 
-def test_bank_b_cannot_see_bank_a_pledges_or_alerts(world):
+def _bank_b_cannot_see_bank_a_pledges_or_alerts(world):
     p = _registered(world)
     ip_pledges.run_monitoring(world.db, world.actor("a_rm"), dt.date(2026, 11, 10))
     b_am, b_rm = world.actor("b_am"), world.actor("b_rm")
@@ -200,8 +201,7 @@ def test_day_end_raises_alerts_once_with_policy_actions(world):
         assert all(a.pledge_id == p["id"] for a in s.scalars(select(IpAlert)))
 
 
-def test_alert_acknowledged_then_closed_with_reason_audited(world):
-    _registered(world)
+def _alert_acknowledged_then_closed_with_reason_audited(world):
     rm = world.actor("a_rm")
     ip_pledges.run_monitoring(world.db, rm, dt.date(2026, 11, 10))
     alert = ip_pledges.alert_queue(world.db, rm, "open")[0]
@@ -229,8 +229,7 @@ def test_alert_acknowledged_then_closed_with_reason_audited(world):
         assert entries[1].reason == "pledgor topped up collateral"
 
 
-def test_release_ends_the_pledge(world):
-    p = _registered(world)
+def _release_ends_the_pledge(world, p):
     am = world.actor("a_am")
     out = ip_pledges.release_pledge(
         world.db, am, p["id"], released_on=dt.date(2026, 11, 20), reason="loan repaid"
@@ -244,10 +243,29 @@ def test_release_ends_the_pledge(world):
         )
 
 
-def test_balance_update_changes_ltv(world):
-    accepted_valuation(world, P_OK, dt.date(2026, 11, 1))
-    p = _registered(world, balance="300000")
+def _balance_update_changes_ltv(world, p):
     out = ip_pledges.set_balance(
         world.db, world.actor("a_am"), p["id"], reference="LN-ZY-1", balance=Decimal("100000")
     )
     assert out["debts"][0]["balance"] == "100000.00"
+    assert out["debts"][0]["position"]["ltv"] == "0.1571"  # 100000 / 636671.67
+
+
+# One database world per test keeps the suite fast on PostgreSQL; the scenarios run in an
+# order where none disturbs the next.
+
+
+def test_registration_refused_for_the_section_11_reasons(world):
+    _refusals_for_the_section_11_reasons(world)
+    _already_pledged_and_preservation_are_refused(world)
+
+
+def test_collateral_only_once_registered_ltv_balance_and_release(world):
+    p = _not_effective_collateral_until_registered_and_ltv(world)
+    _balance_update_changes_ltv(world, p)
+    _release_ends_the_pledge(world, p)
+
+
+def test_tenancy_and_the_audited_alert_queue(world):
+    _bank_b_cannot_see_bank_a_pledges_or_alerts(world)
+    _alert_acknowledged_then_closed_with_reason_audited(world)

@@ -13,7 +13,7 @@ from techfin.services.context import Actor
 from techfin.services.errors import Forbidden, NotFound
 
 
-def test_status_and_remaining_life_derived_for_any_date(world):
+def _status_and_remaining_life_derived_for_any_date(world):
     am = world.actor("a_am")
     view = ip_registry.patent_view(world.db, am, P_OK, dt.date(2026, 11, 27))
     assert view.status["state"] == "in_force"
@@ -29,7 +29,7 @@ def test_status_and_remaining_life_derived_for_any_date(world):
     assert [e["kind"] for e in view.events][:2] == ["granted", "fee_paid"]
 
 
-def test_unpaid_fee_grace_then_lapse_at_end_of_last_paid_year(world):
+def _unpaid_fee_grace_then_lapse_at_end_of_last_paid_year(world):
     am = world.actor("a_am")
     grace = ip_registry.patent_view(world.db, am, P_GRACE, dt.date(2025, 6, 15))
     assert grace.status["state"] == "in_grace"
@@ -39,7 +39,7 @@ def test_unpaid_fee_grace_then_lapse_at_end_of_last_paid_year(world):
     assert lapsed.status["remaining_years"] == "0.00"
 
 
-def test_restoration_loaded_later_revives_the_patent(world):
+def _restoration_loaded_later_revives_the_patent(world):
     system = Actor.system("test")
     report = ip_registry.push_legal_events(
         world.db,
@@ -67,7 +67,7 @@ def test_restoration_loaded_later_revives_the_patent(world):
     assert view.status["state"] == "in_force"
 
 
-def test_load_quarantines_bad_rows_and_is_idempotent(world, tmp_path):
+def _load_quarantines_bad_rows_and_is_idempotent(world, tmp_path):
     system = Actor.system("test")
     rows = [
         {"申请号": P_OK, "事件": "许可备案", "生效日": "2026-02-01", "as_of": "2026-10-31"},
@@ -97,11 +97,27 @@ def test_load_quarantines_bad_rows_and_is_idempotent(world, tmp_path):
     assert again.repeat is True and again.batch == report.batch
 
 
-def test_only_hub_admins_load_events(world):
+def _only_hub_admins_load_events(world):
     with pytest.raises(Forbidden):
         ip_registry.push_legal_events(world.db, world.actor("a_am"), legal_events()[:1])
 
 
-def test_unknown_patent_is_not_found(world):
+def _unknown_patent_is_not_found(world):
     with pytest.raises(NotFound):
         ip_registry.patent_view(world.db, world.actor("a_am"), "202010345678.9", dt.date.today())
+
+
+# One database world per test keeps the suite fast on PostgreSQL (each `db` set-up truncates
+# every table); the scenarios run in an order where none disturbs the next.
+
+
+def test_status_derived_from_events_for_any_date(world):
+    _status_and_remaining_life_derived_for_any_date(world)
+    _unpaid_fee_grace_then_lapse_at_end_of_last_paid_year(world)
+    _only_hub_admins_load_events(world)
+    _unknown_patent_is_not_found(world)
+
+
+def test_events_loaded_later_change_the_derived_status(world, tmp_path):
+    _restoration_loaded_later_revives_the_patent(world)
+    _load_quarantines_bad_rows_and_is_idempotent(world, tmp_path)

@@ -28,7 +28,7 @@ def _order(world, user="a_am", mode="agency", agency="AG1", exposure="3000000"):
     )
 
 
-def test_report_is_computed_by_the_domain_and_recorded_with_method_and_inputs(world):
+def _report_is_computed_by_the_domain_and_recorded_with_method_and_inputs(world):
     v = _order(world)
     assert v["status"] == "ordered" and len(v["expert_ids"]) == 2
     done = ip_valuation.submit_report(
@@ -47,7 +47,7 @@ def test_report_is_computed_by_the_domain_and_recorded_with_method_and_inputs(wo
     assert len(done["result"]["years"]) == 5 and done["result"]["sensitivity"]
 
 
-def test_income_forecast_cut_to_remaining_legal_life(world):
+def _income_forecast_cut_to_remaining_legal_life(world):
     v = _order(world)
     long_forecast = {**RELIEF_INPUTS, "revenues": ["1000000"] * 12}
     done = ip_valuation.submit_report(
@@ -63,7 +63,7 @@ def test_income_forecast_cut_to_remaining_legal_life(world):
     assert done["result"]["platform_notes"]
 
 
-def test_maker_cannot_accept_and_checker_can(world):
+def _maker_cannot_accept_and_checker_can(world):
     v = _order(world)
     am = world.actor("a_am")
     ip_valuation.submit_report(
@@ -92,14 +92,14 @@ def test_maker_cannot_accept_and_checker_can(world):
     assert ok["status"] == "accepted" and ok["value"] == "1600000.00"
 
 
-def test_internal_valuation_only_below_the_policy_amount(world):
+def _internal_valuation_only_below_the_policy_amount(world):
     small = _order(world, mode="internal", exposure="4999999.99")
     assert small["mode"] == "internal" and small["agency_id"] is None
     with pytest.raises(ValidationFailed, match="internal valuation is allowed below"):
         _order(world, mode="internal", exposure="5000000")
 
 
-def test_conflicted_agency_cannot_be_assigned(world):
+def _conflicted_agency_cannot_be_assigned(world):
     ip_valuation.declare_agency_conflict(
         world.db,
         Actor.system("test"),
@@ -112,7 +112,7 @@ def test_conflicted_agency_cannot_be_assigned(world):
     assert _order(world, agency="AG2")["agency_id"] == world.agency_ids["AG2"]
 
 
-def test_conflicted_experts_are_not_drawn(world):
+def _conflicted_experts_are_not_drawn(world):
     system = Actor.system("test")
     ids = [
         x.id
@@ -136,7 +136,7 @@ def test_conflicted_experts_are_not_drawn(world):
         _order(world)
 
 
-def test_rotation_limits_consecutive_valuations_by_one_agency(world):
+def _rotation_limits_consecutive_valuations_by_one_agency(world):
     for _ in range(3):
         accepted_valuation(world, P_OK, ON)
     with pytest.raises(ValidationFailed, match="rotation"):
@@ -144,7 +144,7 @@ def test_rotation_limits_consecutive_valuations_by_one_agency(world):
     assert _order(world, agency="AG2")["status"] == "ordered"
 
 
-def test_agency_user_records_its_report_but_other_bank_sees_nothing(world):
+def _agency_user_records_its_report_but_other_bank_sees_nothing(world):
     v = _order(world)
     agency_user = world.actor("ag1_user")
     done = ip_valuation.submit_report(
@@ -169,7 +169,29 @@ def test_agency_user_records_its_report_but_other_bank_sees_nothing(world):
         )
 
 
-def test_library_lists_accuracy(world):
+def _library_lists_accuracy(world):
     listed = ip_valuation.list_agencies(world.db, world.actor("a_am"))
     assert [a["institution_code"] for a in listed] == ["AG1", "AG2"]
     assert listed[0]["accuracy"] == {"outcomes": 0, "mean_abs_error": None}
+
+
+# One database world per test keeps the suite fast on PostgreSQL; scenarios run in an order
+# where none disturbs the next (conflicts and rotation come last).
+
+
+def test_reports_maker_checker_and_internal_threshold(world):
+    _report_is_computed_by_the_domain_and_recorded_with_method_and_inputs(world)
+    _income_forecast_cut_to_remaining_legal_life(world)
+    _maker_cannot_accept_and_checker_can(world)
+    _internal_valuation_only_below_the_policy_amount(world)
+    _agency_user_records_its_report_but_other_bank_sees_nothing(world)
+    _library_lists_accuracy(world)
+
+
+def test_rotation_and_conflicted_agencies(world):
+    _rotation_limits_consecutive_valuations_by_one_agency(world)
+    _conflicted_agency_cannot_be_assigned(world)
+
+
+def test_conflicted_experts_are_not_drawn(world):
+    _conflicted_experts_are_not_drawn(world)
