@@ -87,7 +87,9 @@ def test_the_whole_path_through_the_api(client):
         h = auth(client, e["expert"])
         assert [a["id"] for a in ok(client.get("/api/origination/queue", headers=h))] == [aid]
         seen = ok(client.get(f"/api/origination/applications/{aid}", headers=h))
-        assert "pricing" not in seen["file"]
+        assert "pricing" not in seen["file"] and "schedule" not in seen["file"]
+        assert seen["file"]["hub_profile"]["latest_financials"] is None
+        assert seen["file"]["ip"]["pledge_capacity"] == "2000000.00"
         ok(
             client.post(
                 f"/api/origination/applications/{aid}/opinion",

@@ -394,3 +394,26 @@ def test_day_end_watches_use_of_funds_and_milestones(sqlite_world):
         assert later["fund_use_evidence_overdue"] == 1
         assert watch(s, bank, dt.date(2027, 3, 31))["milestones_due"] == 1
         assert watch(s, bank, dt.date(2027, 3, 31)) == watch(s, bank, dt.date(2027, 3, 31))
+
+
+def test_ordinary_channel_beside_the_tech_channel_and_rating_pending(sqlite_world, monkeypatch):
+    import sys
+
+    w = sqlite_world
+    ordinary = _open(w, enterprise_id=w.other_enterprise_id)  # no granted title, grade T7
+    assert ordinary["channel"] == "ordinary"
+    assert "no granted tech title" in ordinary["channel_reason"]
+    o.update_file(
+        w.db, w.actor("a_am"), ordinary["id"], investigation_report="r", milestones=MILESTONES
+    )
+    o.submit(w.db, w.actor("a_am"), ordinary["id"])
+    o.review(w.db, w.actor("a_reviewer"), ordinary["id"], opinion="ok")
+    tech = _submitted(w)
+    o.review(w.db, w.actor("a_reviewer"), tech["id"], opinion="ok")
+    steps = {s["step"]: s for s in o.channel_times(w.db, w.actor("a_am"))["steps"]}
+    assert steps["review"]["tech"]["n"] == 1 and steps["review"]["ordinary"]["n"] == 1
+    # without the rating engine the file says "rating pending" and cannot be submitted
+    monkeypatch.setitem(sys.modules, "techfin.rating.expert", None)
+    pending = _open(w)
+    assert pending["file"]["rating"]["status"] == "pending"
+    assert "rating pending" in pending["missing"] and pending["grade"] is None

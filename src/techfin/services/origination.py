@@ -1725,6 +1725,25 @@ def _view(session: Session, app: Application, *, as_expert: bool = False) -> dic
     return view
 
 
+EXPERT_FILE_PARTS = ("titles", "ip", "rating", "product", "channel", "milestones", "missing")
+
+
+def _expert_file(file: dict[str, Any]) -> dict[str, Any]:
+    """What an external expert sees: the technology side (registry facts, titles, IP, rating,
+    product, milestones) — not the bank's pricing, the credit register or the financials."""
+    out = {k: file[k] for k in EXPERT_FILE_PARTS if k in file}
+    hub = file.get("hub_profile") or {}
+    out["hub_profile"] = {
+        "registry": hub.get("registry"),
+        "years_operating": hub.get("years_operating"),
+        "size": hub.get("size"),
+        "size_basis": hub.get("size_basis"),
+        "latest_financials": None,
+    }
+    out["credit_register"] = {"hidden": True}
+    return out
+
+
 def get_application(db: Database, actor: Actor, application_id: int) -> dict[str, Any]:
     """The application with its whole file. Bank staff of the institution, or a drawn expert
     (who sees the file without the bank's internal pricing)."""
@@ -1741,7 +1760,7 @@ def get_application(db: Database, actor: Actor, application_id: int) -> dict[str
             if app is None or not drawn:
                 raise NotFound("application not found")
             view = _view(session, app)
-            view["file"] = {k: v for k, v in view["file"].items() if k not in ("pricing",)}
+            view["file"] = _expert_file(view["file"])
             return view
         require_role(actor, BANK_STAFF, "reading an application")
         return _view(session, _app(session, actor, application_id))
