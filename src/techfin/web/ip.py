@@ -94,6 +94,8 @@ def _(message: str) -> str:
 
 # Message ids the IP pages show from data (so that the catalog extraction finds them).
 DYNAMIC = [
+    # the hub's load reports name this source
+    _("patent_events"),
     # alert kinds, severities, actions, statuses
     _("fee_due"),
     _("fee_in_grace"),
