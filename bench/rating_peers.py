@@ -136,7 +136,16 @@ def _scorecardpy(X, y, cats, specials):  # type: ignore[no-untyped-def]
         for c in cats:
             dt[c] = dt[c].astype(object)
         dt[TARGET] = yt
-        bins = sc.woebin(dt, y=TARGET, special_values=specials or None, method="tree", print_step=0)
+        # check_cate_num=False: otherwise woebin stops at input() to ask whether a category
+        # column with more than 50 levels should be binned (cat_5 has 60)
+        bins = sc.woebin(
+            dt,
+            y=TARGET,
+            special_values=specials or None,
+            method="tree",
+            print_step=0,
+            check_cate_num=False,
+        )
         w = sc.woebin_ply(dt, bins, print_step=0)
         cols = [c for c in w.columns if c.endswith("_woe")]
         lr = LogisticRegression(max_iter=1000).fit(w[cols], yt)
