@@ -146,6 +146,7 @@ def make_eval_set(
     held_out = ent.filter(pl.Series(held)).to_dicts()
     n_pos = records if records is not None else len(in_registry)
     registry_cores = {(r["city"], _core_of(r["name"])) for r in in_registry}
+    registry_keys = {_key_of(r["name"]) for r in in_registry}
     cities = sorted({r["city"] for r in in_registry})
 
     kinds = list(VARIANT_WEIGHTS)
@@ -278,7 +279,11 @@ def make_eval_set(
         key = f"n{j:06d}"
         if held_out and j % 2 == 0:
             e = held_out[int(rng.integers(0, len(held_out)))]
-            add(key, e["name"], "held_out", [None], e, when_after(e))
+            # A held-out firm whose very name a registry firm bears is not a distinct firm
+            # (names are unique within a registration authority): the synthetic lexicon can
+            # repeat a name, real registries cannot.
+            if _key_of(e["name"]) not in registry_keys:
+                add(key, e["name"], "held_out", [None], e, when_after(e))
             continue
         e = in_registry[int(rng.integers(0, len(in_registry)))]
         core = _core_of(e["name"])
@@ -308,6 +313,13 @@ def make_eval_set(
         orient="row",
     )
     return EvalSet(registry=registry, records=records_df, truth=truth_df)
+
+
+def _key_of(name: str) -> tuple[str | None, str, str | None]:
+    from techfin.enterprises.names import parse_name
+
+    p = parse_name(name)
+    return p.city, p.core, p.legal_form
 
 
 def _core_of(name: str) -> str:
@@ -342,8 +354,8 @@ def score(resolution: Any, eval_set: EvalSet) -> EvalScore:
     wrong = (
         auto.join(truth, on=["record_key", "part"], how="left")
         .filter(
-            pl.col("enterprise_id")
-            != pl.col("enterprise_id_right") | pl.col("enterprise_id_right").is_null()
+            pl.col("enterprise_id_right").is_null()
+            | (pl.col("enterprise_id") != pl.col("enterprise_id_right"))
         )
         .join(variants, on="record_key")
     )
