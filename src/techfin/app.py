@@ -55,6 +55,7 @@ API_MODULES = [
     "techfin.api.ip",
     "techfin.api.origination",
     "techfin.api.rating",
+    "techfin.api.loans",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
@@ -63,6 +64,7 @@ PAGE_MODULES = [
     "techfin.web.ip",
     "techfin.web.origination",
     "techfin.web.rating",
+    "techfin.web.loans",
 ]
 
 

@@ -240,6 +240,7 @@ STEP_MODULES = [
     "techfin.services.ip_pledges",
     "techfin.services.origination",
     "techfin.services.recognition",
+    "techfin.services.servicing_monitoring",
 ]
 
 

@@ -10,6 +10,7 @@ from techfin.store import (
     tables_ip,  # noqa: F401
     tables_origination,  # noqa: F401
     tables_rating,  # noqa: F401
+    tables_servicing,  # noqa: F401
 )
 from techfin.store.base import Base
 

@@ -1,0 +1,1229 @@
+"""Loan servicing on the platform (issue 9): money events stored immutably and replayed through
+`techfin.credit.servicing.replay`, idempotent repayments, reversals by maker-checker, renewal,
+extension and restructuring as new schedules, staff's judged class with sign-off, and the
+credit-register report file.
+
+Balances are never stored as the truth: every view replays the loan's events (the original
+schedule from origination's `loans` row, then each schedule change in `svc_schedules`).
+Each schedule change starts a new segment on its effective date: the previous segment is
+replayed to that date, its outstanding principal (plus any capitalised or minus any forgiven
+amount) becomes the new segment's principal, its other arrears (interest billed or accrued,
+penalty, compound interest, costs) are carried as one cost line, and held money (suspense) as a
+payment. Because this happens at replay time, a backdated event before a schedule change still
+replays correctly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from techfin.credit import servicing as dom
+from techfin.credit.classification import RiskClass, classify, judged_class_allowed
+from techfin.credit.daycount import InterestBasis
+from techfin.credit.schedule import Method, Schedule, Terms
+from techfin.services import audit
+from techfin.services.authz import require_institution, require_role
+from techfin.services.context import Actor, Role
+from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from techfin.store.db import Database
+from techfin.store.tables import BusinessDate, Enterprise, Institution, User
+from techfin.store.tables_origination import Application, Contract, Loan
+from techfin.store.tables_servicing import (
+    SvcClassification,
+    SvcEvent,
+    SvcRegisterReport,
+    SvcReversalRequest,
+    SvcSchedule,
+)
+
+ZERO = Decimal("0.00")
+OPS = [Role.ACCOUNT_MANAGER, Role.RISK_MANAGER, Role.ADMIN]
+CHECKERS = [Role.RISK_MANAGER, Role.APPROVER]
+READERS = [
+    Role.ACCOUNT_MANAGER,
+    Role.REVIEWER,
+    Role.APPROVER,
+    Role.RISK_MANAGER,
+    Role.ADMIN,
+    Role.REGULATOR,
+]
+PAYMENT_KINDS = ("repayment", "prepayment", "subsidy_receipt", "fee")
+#: A judged class older than this many days is due again (at least quarterly).
+JUDGEMENT_MAX_AGE_DAYS = 92
+
+
+# --------------------------------------------------------------------------------------------
+# Terms as JSON
+
+
+def terms_to_json(t: Terms) -> dict[str, Any]:
+    return {
+        "principal": str(t.principal),
+        "annual_rate": str(t.annual_rate),
+        "start": t.start.isoformat(),
+        "installments": t.installments,
+        "method": str(t.method),
+        "interest_basis": str(t.interest_basis),
+        "due_dates": [d.isoformat() for d in t.due_dates],
+        "periods_per_year": None if t.periods_per_year is None else str(t.periods_per_year),
+        "rounding": str(t.rounding),
+        "decimals": t.decimals,
+    }
+
+
+def terms_from_json(d: dict[str, Any]) -> Terms:
+    """Terms from origination's `loans.terms` or a stored schedule change (monthly frequency)."""
+    from techfin.money import Rounding
+
+    ppy = d.get("periods_per_year")
+    return Terms(
+        principal=Decimal(str(d["principal"])),
+        annual_rate=Decimal(str(d["annual_rate"])),
+        start=dt.date.fromisoformat(str(d["start"])),
+        installments=int(d.get("installments") or 0),
+        method=Method(str(d.get("method") or "annuity")),
+        interest_basis=InterestBasis(str(d.get("interest_basis") or "act-360")),
+        due_dates=tuple(dt.date.fromisoformat(x) for x in d.get("due_dates") or ()),
+        periods_per_year=None if ppy in (None, "") else Decimal(str(ppy)),
+        rounding=Rounding(str(d["rounding"])) if d.get("rounding") else Rounding.HALF_UP,
+        decimals=int(d.get("decimals", 2)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Replay
+
+
+@dataclass(frozen=True)
+class Segment:
+    seq: int
+    kind: str  # original | renewal | extension | restructuring
+    start: dt.date
+    terms: Terms
+    carry: dict[str, Any]
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Position:
+    """A loan's replayed state on `as_of`: the current segment's state, plus what spans all
+    segments (total paid by the borrower, the combined ledger, classification facts)."""
+
+    loan_id: int
+    as_of: dt.date
+    state: dom.LoanState
+    segment: Segment
+    total_paid: Decimal
+    ledger: tuple[dom.LedgerEntry, ...]
+    facts: dict[str, Any]
+
+    def balances(self) -> dict[str, Any]:
+        out = self.state.balances()
+        out["loan_id"] = self.loan_id
+        out["total_paid"] = str(self.total_paid)
+        out["segment"] = self.segment.seq
+        out["schedule_kind"] = self.segment.kind
+        out["total_due_now"] = str(self.state.total_due_now)
+        out["payoff_amount"] = str(self.state.payoff_amount)
+        return out
+
+
+def _segments(session: Session, loan: Loan) -> list[Segment]:
+    base = dict(loan.terms)
+    base.setdefault("principal", str(loan.principal))
+    base.setdefault("start", loan.start_date.isoformat())
+    segs = [Segment(0, "original", loan.start_date, terms_from_json(base), {}, {})]
+    for s in session.scalars(
+        select(SvcSchedule).where(SvcSchedule.loan_id == loan.id).order_by(SvcSchedule.seq)
+    ):
+        segs.append(
+            Segment(s.seq, s.kind, s.effective_from, terms_from_json(s.terms), s.carry, s.facts)
+        )
+    return segs
+
+
+def to_event(row: SvcEvent) -> dom.Event:
+    amount = None if row.amount is None else Decimal(row.amount)
+    if row.kind == "repayment":
+        assert amount is not None
+        return dom.Repayment(row.event_id, row.value_date, amount)
+    if row.kind == "prepayment":
+        assert amount is not None
+        return dom.Prepayment(
+            row.event_id, row.value_date, amount, dom.PrepaymentMode(row.mode or "reamortise")
+        )
+    if row.kind == "subsidy_receipt":
+        assert amount is not None
+        return dom.SubsidyReceipt(row.event_id, row.value_date, amount, row.payer)
+    if row.kind == "fee":
+        assert amount is not None
+        return dom.Fee(row.event_id, row.value_date, amount, row.description)
+    if row.kind == "write_off":
+        return dom.WriteOff(row.event_id, row.value_date, row.reason)
+    if row.kind == "reversal":
+        assert row.reverses is not None
+        return dom.Reversal(row.event_id, row.value_date, row.reverses, row.reason)
+    raise ValueError(f"unknown event kind {row.kind}")
+
+
+def replay_events(
+    loan: Loan, segments: list[Segment], events: list[dom.Event], as_of: dt.date
+) -> Position:
+    """Replay the loan's events through its segments up to `as_of` (pure)."""
+    key = str(loan.id)
+    live = [s for i, s in enumerate(segments) if i == 0 or s.start <= as_of]
+    total_paid = ZERO
+    ledger: list[dom.LedgerEntry] = []
+    prev: dom.LoanState | None = None
+    facts: dict[str, Any] = {}
+    state: dom.LoanState | None = None
+    for i, seg in enumerate(live):
+        end = live[i + 1].start if i + 1 < len(live) else None
+        mine = [
+            e
+            for e in events
+            if (i == 0 or e.value_date >= seg.start) and (end is None or e.value_date < end)
+        ]
+        # a reversal reaches back into earlier segments: keep the reversed event's segment
+        targets = {e.reverses for e in mine if isinstance(e, dom.Reversal)}
+        seg_events: list[dom.Event] = list(mine)
+        missing = targets - {e.event_id for e in mine}
+        if missing:
+            raise ValueError(
+                "a reversal must be in the same schedule segment as the event it reverses: "
+                + ", ".join(sorted(missing))
+            )
+        terms = seg.terms
+        carried_paid = ZERO
+        if i == 0:
+            seg_events.append(dom.Disbursement("disbursement", loan.start_date, loan.principal))
+        else:
+            assert prev is not None
+            delta = Decimal(str(seg.carry.get("principal_delta", "0")))
+            principal = prev.principal_outstanding + delta
+            if principal <= 0:
+                raise ValueError("nothing outstanding to carry into the new schedule")
+            terms = dataclasses.replace(seg.terms, principal=principal)
+            arrears = (
+                prev.interest_unpaid
+                + prev.interest_accrued
+                + prev.penalty_interest
+                + prev.compound_interest
+                + prev.costs
+            )
+            if delta > 0:
+                arrears -= delta
+            if seg.carry.get("forgive_interest"):
+                arrears = ZERO
+            seg_events.append(dom.Disbursement(f"seg{seg.seq}", seg.start, principal))
+            if arrears > 0:
+                seg_events.append(
+                    dom.Fee(f"seg{seg.seq}-carry", seg.start, arrears, "arrears carried over")
+                )
+            if prev.suspense > 0:
+                carried_paid = prev.suspense
+                seg_events.append(dom.Repayment(f"seg{seg.seq}-suspense", seg.start, prev.suspense))
+        contract = dom.Contract(key, terms)
+        state = dom.replay(contract, seg_events, end if end is not None else as_of)
+        total_paid += state.total_paid - carried_paid
+        ledger.extend(state.ledger)
+        facts.update(seg.facts)
+        prev = state
+    assert state is not None
+    return Position(loan.id, as_of, state, live[-1], total_paid, tuple(ledger), _parse_facts(facts))
+
+
+def _parse_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    out = dict(facts)
+    if isinstance(out.get("restructuring_observation_start"), str):
+        out["restructuring_observation_start"] = dt.date.fromisoformat(
+            out["restructuring_observation_start"]
+        )
+    return out
+
+
+def _event_rows(session: Session, loan_id: int) -> list[SvcEvent]:
+    return list(
+        session.scalars(select(SvcEvent).where(SvcEvent.loan_id == loan_id).order_by(SvcEvent.id))
+    )
+
+
+def position(session: Session, loan: Loan, as_of: dt.date) -> Position:
+    events = [to_event(r) for r in _event_rows(session, loan.id)]
+    return replay_events(loan, _segments(session, loan), events, as_of)
+
+
+def business_date(session: Session, institution_id: int) -> dt.date:
+    row = session.get(BusinessDate, institution_id)
+    return row.business_date if row is not None else dt.date.today()
+
+
+# --------------------------------------------------------------------------------------------
+# Access
+
+
+def _loan(session: Session, actor: Actor, loan_id: int, *, lock: bool = False) -> Loan:
+    query = select(Loan).where(Loan.id == loan_id)
+    if lock:
+        query = query.with_for_update()
+    loan = session.scalar(query)
+    if loan is None:
+        raise NotFound("loan not found")
+    require_institution(actor, loan.institution_id, "loan")
+    return loan
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed(f"{field} must be an amount in yuan", field=field) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationFailed(f"{field} must be positive", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed(f"{field} has more than 2 decimals (fen)", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _reason(reason: str, field: str = "reason") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed("give a reason", field=field)
+    return text[:2000]
+
+
+def _with_retry(fn: Any) -> Any:
+    """Run a write; retry a few times when SQLite reports a lock (PostgreSQL locks rows)."""
+    for attempt in range(8):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == 7:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _event_dict(row: SvcEvent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "loan_id": row.loan_id,
+        "kind": row.kind,
+        "value_date": row.value_date.isoformat(),
+        "amount": None if row.amount is None else str(Decimal(row.amount).quantize(ZERO)),
+        "mode": row.mode,
+        "payer": row.payer,
+        "description": row.description,
+        "reverses": row.reverses,
+        "reason": row.reason,
+        "entered_by": row.entered_by,
+        "approved_by": row.approved_by,
+        "entered_at": row.entered_at.isoformat() if row.entered_at else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Money events
+
+
+def _hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replayed(existing: SvcEvent, request_hash: str) -> dict[str, Any]:
+    if existing.request_hash != request_hash:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request",
+            field="Idempotency-Key",
+        )
+    assert existing.result is not None
+    return {**existing.result, "idempotent_replay": True}
+
+
+def record_payment(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    amount: Any,
+    kind: str = "repayment",
+    value_date: dt.date | None = None,
+    mode: str | None = None,
+    payer: str = "",
+    description: str = "",
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Record a repayment, prepayment (re-amortise or reduce term), subsidy receipt or fee.
+
+    With an `idempotency_key`, a retry with the same key and body returns the first result and
+    creates nothing (a unique constraint on loan and key backs this under concurrency); the
+    same key with a different body is a `Conflict`. The event is value-dated `value_date`
+    (default: the business date) and may be backdated: replay recomputes everything after it.
+    """
+    require_role(actor, OPS, "recording a money event")
+    if kind not in PAYMENT_KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(PAYMENT_KINDS)}", field="kind")
+    value = _money(amount, "amount")
+    if kind == "prepayment":
+        mode = mode or "reamortise"
+        if mode not in {m.value for m in dom.PrepaymentMode}:
+            raise ValidationFailed("mode must be reamortise or reduce-term", field="mode")
+    elif mode:
+        raise ValidationFailed("mode applies to prepayments only", field="mode")
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 100:
+        raise ValidationFailed("Idempotency-Key is at most 100 characters", field="Idempotency-Key")
+    request_hash = _hash(
+        {
+            "kind": kind,
+            "amount": str(value),
+            "value_date": value_date,
+            "mode": mode or "",
+            "payer": payer,
+            "description": description,
+        }
+    )
+
+    def attempt() -> dict[str, Any]:
+        with db.transaction() as session:
+            loan = _loan(session, actor, loan_id, lock=True)
+            if key is not None:
+                existing = session.scalar(
+                    select(SvcEvent).where(
+                        SvcEvent.loan_id == loan.id, SvcEvent.idempotency_key == key
+                    )
+                )
+                if existing is not None:
+                    return _replayed(existing, request_hash)
+            today = business_date(session, loan.institution_id)
+            when = value_date or today
+            if when < loan.start_date:
+                raise ValidationFailed("value date is before the disbursement", field="value_date")
+            if when > today:
+                raise ValidationFailed(
+                    f"value date is after the business date {today}", field="value_date"
+                )
+            row = SvcEvent(
+                institution_id=loan.institution_id,
+                loan_id=loan.id,
+                event_id=f"{kind[:3].upper()}-{uuid.uuid4().hex[:16]}",
+                kind=kind,
+                value_date=when,
+                amount=value,
+                mode=mode or "",
+                payer=payer[:200],
+                description=description[:300],
+                entered_by=actor.user_id or None,
+                idempotency_key=key,
+                request_hash=request_hash,
+                entered_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            )
+            events = [to_event(r) for r in _event_rows(session, loan.id)] + [to_event(row)]
+            try:
+                pos = replay_events(loan, _segments(session, loan), events, max(when, today))
+            except ValueError as exc:
+                raise ValidationFailed(str(exc), field="amount") from exc
+            result = {"event": _event_dict(row), "balances": pos.balances()}
+            result["event"]["id"] = None
+            row.result = result
+            session.add(row)
+            session.flush()
+            row.result = {**result, "event": _event_dict(row)}
+            audit.record(
+                session,
+                actor,
+                f"servicing.{kind}",
+                f"loan:{loan.id}",
+                reason=f"{row.event_id} {value} value {when}",
+                after={"event": row.event_id, "amount": str(value), "key": key},
+            )
+            out = dict(row.result)
+            out["idempotent_replay"] = False
+            return out
+
+    try:
+        result: dict[str, Any] = _with_retry(attempt)
+        return result
+    except IntegrityError:
+        if key is None:
+            raise
+        with db.read() as session:
+            existing = session.scalar(
+                select(SvcEvent).where(SvcEvent.loan_id == loan_id, SvcEvent.idempotency_key == key)
+            )
+            if existing is None:
+                raise
+            return _replayed(existing, request_hash)
+
+
+def request_reversal(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    event_id: str,
+    reason: str,
+    value_date: dt.date | None = None,
+) -> dict[str, Any]:
+    """The maker asks to reverse an event; a different user decides (`decide_reversal`)."""
+    require_role(actor, OPS, "requesting a reversal")
+    why = _reason(reason)
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        target = session.scalar(
+            select(SvcEvent).where(SvcEvent.loan_id == loan.id, SvcEvent.event_id == event_id)
+        )
+        if target is None:
+            raise NotFound(f"event {event_id} not found", field="event_id")
+        if target.kind == "reversal":
+            raise ValidationFailed(
+                "a reversal cannot be reversed; enter the event again", field="event_id"
+            )
+        done = session.scalar(
+            select(SvcEvent.id).where(SvcEvent.loan_id == loan.id, SvcEvent.reverses == event_id)
+        )
+        pending = session.scalar(
+            select(SvcReversalRequest.id).where(
+                SvcReversalRequest.loan_id == loan.id,
+                SvcReversalRequest.target_event_id == event_id,
+                SvcReversalRequest.status == "pending",
+            )
+        )
+        if done is not None or pending is not None:
+            raise Conflict(f"event {event_id} is already reversed or pending", field="event_id")
+        when = value_date or business_date(session, loan.institution_id)
+        if when < target.value_date:
+            raise ValidationFailed(
+                "a reversal cannot be dated before the event it reverses", field="value_date"
+            )
+        req = SvcReversalRequest(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            target_event_id=event_id,
+            value_date=when,
+            reason=why,
+            requested_by=actor.user_id or None,
+        )
+        session.add(req)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "servicing.reversal_requested",
+            f"loan:{loan.id}",
+            reason=why,
+            after={"request": req.id, "event": event_id},
+        )
+        return _reversal_dict(req)
+
+
+def _reversal_dict(r: SvcReversalRequest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "loan_id": r.loan_id,
+        "event_id": r.target_event_id,
+        "value_date": r.value_date.isoformat(),
+        "reason": r.reason,
+        "status": r.status,
+        "requested_by": r.requested_by,
+        "checked_by": r.checked_by,
+        "check_note": r.check_note,
+        "reversal_event_id": r.reversal_event_id,
+    }
+
+
+def decide_reversal(
+    db: Database, actor: Actor, request_id: int, *, approve: bool, note: str = ""
+) -> dict[str, Any]:
+    """The checker approves (the reversal event is written) or rejects; never the maker."""
+    require_role(actor, CHECKERS, "deciding a reversal")
+    with db.transaction() as session:
+        req = session.get(SvcReversalRequest, request_id)
+        if req is None:
+            raise NotFound("reversal request not found")
+        require_institution(actor, req.institution_id, "reversal request")
+        if req.requested_by is not None and req.requested_by == actor.user_id:
+            raise Forbidden("the maker of a reversal cannot approve or reject it (maker-checker)")
+        if req.status != "pending":
+            raise Conflict(f"reversal request is {req.status}", field="status")
+        loan = _loan(session, actor, req.loan_id, lock=True)
+        req.checked_by, req.checked_at = (
+            actor.user_id or None,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        )
+        req.check_note = note
+        if not approve:
+            req.status = "rejected"
+            audit.record(
+                session, actor, "servicing.reversal_rejected", f"loan:{loan.id}", reason=note
+            )
+            return _reversal_dict(req)
+        row = SvcEvent(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            event_id=f"REV-{uuid.uuid4().hex[:16]}",
+            kind="reversal",
+            value_date=req.value_date,
+            reverses=req.target_event_id,
+            reason=req.reason,
+            entered_by=req.requested_by,
+            approved_by=actor.user_id or None,
+        )
+        events = [to_event(r) for r in _event_rows(session, loan.id)] + [to_event(row)]
+        today = business_date(session, loan.institution_id)
+        try:
+            replay_events(loan, _segments(session, loan), events, max(today, req.value_date))
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="event_id") from exc
+        session.add(row)
+        req.status, req.reversal_event_id = "approved", row.event_id
+        audit.record(
+            session,
+            actor,
+            "servicing.reversal_approved",
+            f"loan:{loan.id}",
+            reason=req.reason,
+            after={"reversal": row.event_id, "reverses": req.target_event_id},
+        )
+        return _reversal_dict(req)
+
+
+# --------------------------------------------------------------------------------------------
+# Renewal, extension, restructuring: a new schedule segment
+
+
+def _add_segment(
+    session: Session,
+    actor: Actor,
+    loan: Loan,
+    *,
+    kind: str,
+    start: dt.date,
+    terms: Terms,
+    schedule: Schedule,
+    carry: dict[str, Any],
+    facts: dict[str, Any],
+    detail: dict[str, Any],
+    reason: str,
+) -> dict[str, Any]:
+    segs = _segments(session, loan)
+    if start <= segs[-1].start:
+        raise Conflict(
+            f"a schedule change must start after the current schedule's start {segs[-1].start}",
+            field="as_of",
+        )
+    row = SvcSchedule(
+        institution_id=loan.institution_id,
+        loan_id=loan.id,
+        seq=len(segs),
+        kind=kind,
+        effective_from=start,
+        terms=terms_to_json(terms),
+        rows=[r.to_dict() for r in schedule.rows],
+        carry=carry,
+        facts={k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()},
+        detail=detail,
+        reason=reason,
+        created_by=actor.user_id or None,
+    )
+    session.add(row)
+    session.flush()
+    loan.maturity_date = schedule.rows[-1].due_date
+    audit.record(
+        session,
+        actor,
+        f"servicing.{kind}",
+        f"loan:{loan.id}",
+        reason=reason,
+        after={"seq": row.seq, "from": start, "maturity": loan.maturity_date},
+    )
+    return {
+        "loan_id": loan.id,
+        "seq": row.seq,
+        "kind": kind,
+        "effective_from": start.isoformat(),
+        "terms": row.terms,
+        "schedule": row.rows,
+        "facts": row.facts,
+        "detail": detail,
+    }
+
+
+def extend_loan(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    new_maturity: dt.date,
+    reason: str,
+    as_of: dt.date | None = None,
+    annual_rate: Decimal | None = None,
+) -> dict[str, Any]:
+    """Extension (展期): the outstanding principal re-amortised from `as_of` to `new_maturity`
+    (`restructure.extend`, with its limits)."""
+    from techfin.credit.restructure import ExtensionRequest, NotAllowed, extend
+
+    require_role(actor, [Role.APPROVER, Role.RISK_MANAGER], "extending a loan")
+    why = _reason(reason)
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        when = as_of or business_date(session, loan.institution_id)
+        pos = position(session, loan, when)
+        if pos.state.schedule is None:
+            raise Conflict("nothing left to extend", field="loan")
+        try:
+            request = ExtensionRequest(
+                loan_id=str(loan.id),
+                original_start=loan.start_date,
+                original_maturity=pos.segment.terms.principal_dates()[-1]
+                if pos.segment.seq == 0
+                else _original_maturity(session, loan),
+                new_maturity=new_maturity,
+                applied_on=when,
+                previous_maturity=loan.maturity_date,
+            )
+            ext = extend(
+                request,
+                pos.state.schedule,
+                outstanding_principal=pos.state.principal_outstanding,
+                as_of=when,
+                annual_rate=annual_rate,
+            )
+        except NotAllowed as exc:
+            raise ValidationFailed(
+                "extension refused: " + "; ".join(c.text for c in exc.checks if not c.passed),
+                field="new_maturity",
+            ) from exc
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="new_maturity") from exc
+        return _add_segment(
+            session,
+            actor,
+            loan,
+            kind="extension",
+            start=when,
+            terms=ext.terms,
+            schedule=ext.schedule,
+            carry={"principal_delta": "0"},
+            facts={},
+            detail={"checks": [c.to_dict() for c in ext.checks], "rule_version": ext.rule_version},
+            reason=why,
+        )
+
+
+def _original_maturity(session: Session, loan: Loan) -> dt.date:
+    base = dict(loan.terms)
+    base.setdefault("principal", str(loan.principal))
+    base.setdefault("start", loan.start_date.isoformat())
+    return terms_from_json(base).principal_dates()[-1]
+
+
+def renew_loan(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    borrower_size: str,
+    purpose: str,
+    applied_on: dt.date,
+    investigation_done_on: dt.date | None,
+    contracts_signed_on: dt.date | None,
+    annual_rate: Decimal,
+    installments: int,
+    method: str = "interest-only",
+    conditions: dict[str, bool] | None = None,
+    reason: str,
+) -> dict[str, Any]:
+    """Renewal without prior repayment (无还本续贷, official-rules §7a): checked by
+    `restructure.check_renewal`; the new schedule starts on the current maturity date."""
+    from techfin.credit.restructure import NotAllowed, RenewalRequest, renew, renewal_terms
+
+    require_role(actor, [Role.APPROVER], "renewing a loan")
+    why = _reason(reason)
+    cond = conditions or {}
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        today = business_date(session, loan.institution_id)
+        maturity = loan.maturity_date
+        if today >= maturity:
+            raise ValidationFailed("a renewal is done before maturity", field="applied_on")
+        pos = position(session, loan, today)
+        try:
+            request = RenewalRequest(
+                loan_id=str(loan.id),
+                borrower_size=borrower_size,
+                purpose=purpose,
+                maturity=maturity,
+                outstanding_principal=pos.state.principal_outstanding,
+                applied_on=applied_on,
+                investigation_done_on=investigation_done_on,
+                contracts_signed_on=contracts_signed_on,
+                lawful=bool(cond.get("lawful", True)),
+                operating=bool(cond.get("operating", True)),
+                funds_diverted=bool(cond.get("funds_diverted", False)),
+                missed_interest=bool(cond.get("missed_interest", False)),
+                evaded_debt=bool(cond.get("evaded_debt", False)),
+                days_past_due=pos.state.days_past_due,
+            )
+            terms = renewal_terms(
+                request,
+                annual_rate=Decimal(str(annual_rate)),
+                installments=installments,
+                method=Method(method),
+            )
+            renewal = renew(request, terms)
+        except NotAllowed as exc:
+            raise ValidationFailed(
+                "renewal refused: " + "; ".join(c.text for c in exc.checks if not c.passed),
+                field="renewal",
+            ) from exc
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="renewal") from exc
+        return _add_segment(
+            session,
+            actor,
+            loan,
+            kind="renewal",
+            start=maturity,
+            terms=renewal.terms,
+            schedule=renewal.schedule,
+            carry={"principal_delta": "0"},
+            facts=renewal.decision.classification_facts(),
+            detail={
+                "decision": renewal.decision.to_dict(),
+                "classification": renewal.classification.to_dict(),
+            },
+            reason=why,
+        )
+
+
+def restructure_loan(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    difficulty_evidence: str,
+    annual_rate: Decimal,
+    installments: int,
+    method: str = "annuity",
+    new_principal: Decimal | None = None,
+    concessions: list[str] | None = None,
+    as_of: dt.date | None = None,
+    reason: str,
+) -> dict[str, Any]:
+    """Restructuring (重组) for a borrower in difficulty: a new schedule from `as_of`, the
+    substandard floor for the observation period (`restructure.restructure`)."""
+    from techfin.credit.restructure import Concession, RestructuringRequest, restructure
+
+    require_role(actor, [Role.APPROVER], "restructuring a loan")
+    why = _reason(reason)
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        when = as_of or business_date(session, loan.institution_id)
+        pos = position(session, loan, when)
+        if pos.state.schedule is None:
+            raise Conflict("nothing left to restructure", field="loan")
+        outstanding = pos.state.principal_outstanding
+        principal = outstanding if new_principal is None else _money(new_principal, "new_principal")
+        try:
+            new_terms = Terms(
+                principal=principal,
+                annual_rate=Decimal(str(annual_rate)),
+                start=when,
+                installments=installments,
+                method=Method(method),
+            )
+            result = restructure(
+                RestructuringRequest(
+                    loan_id=str(loan.id),
+                    as_of=when,
+                    old_terms=pos.state.schedule.terms,
+                    new_terms=new_terms,
+                    outstanding_principal=outstanding,
+                    difficulty_evidence=difficulty_evidence,
+                    unpaid_interest=pos.state.interest_unpaid,
+                    concessions=tuple(Concession(c) for c in concessions or ()),
+                    days_past_due=pos.state.days_past_due,
+                )
+            )
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="restructuring") from exc
+        carry = {
+            "principal_delta": str(principal - outstanding),
+            "forgive_interest": Concession.INTEREST_FORGIVENESS in result.concessions,
+        }
+        return _add_segment(
+            session,
+            actor,
+            loan,
+            kind="restructuring",
+            start=when,
+            terms=result.terms,
+            schedule=result.schedule,
+            carry=carry,
+            facts=result.classification_facts(),
+            detail={
+                "concessions": [str(c) for c in result.concessions],
+                "observation_end": result.observation_end.isoformat(),
+                "difficulty_evidence": difficulty_evidence,
+                "classification": result.classification.to_dict(),
+            },
+            reason=why,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Classification: the floor (rules) and the judged class (staff, maker-checker)
+
+
+def floor_facts(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
+    """Facts for `classify` besides days past due: the schedule changes' facts, the previous
+    judged class, and the borrower's standing at other banks from the credit register."""
+    from techfin.store.tables import CreditRegisterLoan
+
+    facts: dict[str, Any] = dict(pos.facts)
+    last = latest_judgement(session, loan.id)
+    if last is not None:
+        facts["previous_class"] = last.judged_class
+    others = list(
+        session.scalars(
+            select(CreditRegisterLoan).where(CreditRegisterLoan.enterprise_id == loan.enterprise_id)
+        )
+    )
+    if any(o.classification in ("substandard", "doubtful", "loss") for o in others):
+        facts["npl_at_other_bank"] = True
+    return facts
+
+
+def floor_of(session: Session, loan: Loan, pos: Position) -> Any:
+    return classify(
+        days_past_due=pos.state.days_past_due,
+        as_of=pos.as_of,
+        **floor_facts(session, loan, pos),
+    )
+
+
+def latest_judgement(session: Session, loan_id: int) -> SvcClassification | None:
+    return session.scalar(
+        select(SvcClassification)
+        .where(SvcClassification.loan_id == loan_id, SvcClassification.status == "approved")
+        .order_by(SvcClassification.reviewed_at.desc(), SvcClassification.id.desc())
+    )
+
+
+def _class_dict(c: SvcClassification) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "loan_id": c.loan_id,
+        "as_of": c.as_of.isoformat(),
+        "floor": c.floor,
+        "floor_reasons": c.floor_reasons,
+        "rule_version": c.rule_version,
+        "judged_class": c.judged_class,
+        "rationale": c.rationale,
+        "status": c.status,
+        "proposed_by": c.proposed_by,
+        "reviewed_by": c.reviewed_by,
+        "review_note": c.review_note,
+        "reviewed_at": c.reviewed_at.isoformat() if c.reviewed_at else None,
+    }
+
+
+def propose_class(
+    db: Database, actor: Actor, loan_id: int, *, judged_class: str, rationale: str
+) -> dict[str, Any]:
+    """Staff propose the judged class: never better than today's floor."""
+    require_role(actor, [Role.ACCOUNT_MANAGER, Role.RISK_MANAGER], "proposing a risk class")
+    why = _reason(rationale, "rationale")
+    try:
+        judged = RiskClass(judged_class)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "judged_class must be one of " + ", ".join(c.value for c in RiskClass),
+            field="judged_class",
+        ) from exc
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id)
+        today = business_date(session, loan.institution_id)
+        pos = position(session, loan, today)
+        floor = floor_of(session, loan, pos)
+        if not judged_class_allowed(floor.value, judged):
+            raise ValidationFailed(
+                f"the judged class may not be better than the floor {floor.value.value}: "
+                + "; ".join(r.text for r in floor.reasons),
+                field="judged_class",
+            )
+        row = SvcClassification(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            as_of=today,
+            floor=floor.value.value,
+            floor_reasons=floor.to_dict()["reasons"],
+            rule_version=floor.rule_version,
+            judged_class=judged.value,
+            rationale=why,
+            proposed_by=actor.user_id or None,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "servicing.class_proposed",
+            f"loan:{loan.id}",
+            reason=why,
+            after={"judged": judged.value, "floor": floor.value.value},
+        )
+        return _class_dict(row)
+
+
+def sign_off_class(
+    db: Database, actor: Actor, classification_id: int, *, approve: bool, note: str = ""
+) -> dict[str, Any]:
+    """Review and sign-off of a proposed class by another user (maker-checker)."""
+    require_role(actor, [Role.RISK_MANAGER, Role.APPROVER], "signing off a risk class")
+    with db.transaction() as session:
+        row = session.get(SvcClassification, classification_id)
+        if row is None:
+            raise NotFound("classification not found")
+        require_institution(actor, row.institution_id, "classification")
+        if row.proposed_by is not None and row.proposed_by == actor.user_id:
+            raise Forbidden("the proposer cannot sign off their own classification")
+        if row.status != "proposed":
+            raise Conflict(f"classification is {row.status}", field="status")
+        row.status = "approved" if approve else "rejected"
+        row.reviewed_by = actor.user_id or None
+        row.reviewed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        row.review_note = note
+        audit.record(
+            session,
+            actor,
+            "servicing.class_" + row.status,
+            f"loan:{row.loan_id}",
+            reason=note,
+            after={"judged": row.judged_class, "floor": row.floor},
+        )
+        return _class_dict(row)
+
+
+# --------------------------------------------------------------------------------------------
+# Views
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.username if user else None
+
+
+def loans(db: Database, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
+    require_role(actor, READERS, "listing loans")
+    with db.read() as session:
+        query = select(Loan, Enterprise.name).join(Enterprise, Enterprise.id == Loan.enterprise_id)
+        if not actor.is_system:
+            query = query.where(Loan.institution_id == actor.institution_id)
+        out = []
+        for loan, name in session.execute(query.order_by(Loan.id.desc()).limit(limit)):
+            out.append(
+                {
+                    "id": loan.id,
+                    "enterprise_id": loan.enterprise_id,
+                    "enterprise": name,
+                    "product_code": loan.product_code,
+                    "principal": str(loan.principal),
+                    "start_date": loan.start_date.isoformat(),
+                    "maturity_date": loan.maturity_date.isoformat(),
+                    "status": loan.status,
+                }
+            )
+        return out
+
+
+def loan_view(
+    db: Database, actor: Actor, loan_id: int, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything the loan page shows: balances, schedule, events, classification history,
+    notices, warnings, milestones, tasks, reviews."""
+    from techfin.services import servicing_monitoring as mon
+
+    require_role(actor, READERS, "reading a loan")
+    with db.read() as session:
+        loan = _loan(session, actor, loan_id)
+        when = as_of or business_date(session, loan.institution_id)
+        pos = position(session, loan, when)
+        floor = floor_of(session, loan, pos)
+        enterprise = session.get(Enterprise, loan.enterprise_id)
+        events = _event_rows(session, loan.id)
+        reversed_ids = {e.reverses for e in events if e.kind == "reversal"}
+        schedule = pos.state.schedule
+        classes = session.scalars(
+            select(SvcClassification)
+            .where(SvcClassification.loan_id == loan.id)
+            .order_by(SvcClassification.id.desc())
+        )
+        reversals = session.scalars(
+            select(SvcReversalRequest)
+            .where(SvcReversalRequest.loan_id == loan.id)
+            .order_by(SvcReversalRequest.id.desc())
+        )
+        segs = session.scalars(
+            select(SvcSchedule).where(SvcSchedule.loan_id == loan.id).order_by(SvcSchedule.seq)
+        )
+        return {
+            "loan": {
+                "id": loan.id,
+                "enterprise_id": loan.enterprise_id,
+                "enterprise": enterprise.name if enterprise else "",
+                "product_code": loan.product_code,
+                "principal": str(loan.principal),
+                "annual_rate": str(loan.annual_rate),
+                "method": loan.method,
+                "start_date": loan.start_date.isoformat(),
+                "maturity_date": loan.maturity_date.isoformat(),
+                "status": loan.status,
+            },
+            "as_of": when.isoformat(),
+            "balances": pos.balances(),
+            "floor": floor.to_dict(),
+            "schedule": [r.to_dict() for r in schedule.rows] if schedule is not None else [],
+            "events": [
+                {
+                    **_event_dict(e),
+                    "reversed": e.event_id in reversed_ids,
+                    "entered_by_name": _name(session, e.entered_by),
+                }
+                for e in events
+            ],
+            "ledger": [e.to_dict() for e in pos.ledger],
+            "reversal_requests": [_reversal_dict(r) for r in reversals],
+            "schedule_changes": [
+                {
+                    "seq": s.seq,
+                    "kind": s.kind,
+                    "effective_from": s.effective_from.isoformat(),
+                    "reason": s.reason,
+                    "detail": s.detail,
+                }
+                for s in segs
+            ],
+            "classifications": [_class_dict(c) for c in classes],
+            **mon.loan_monitoring(session, loan, when),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Credit-register report file
+
+
+def report_dir() -> Path:
+    return Path(os.environ.get("TECHFIN_REPORT_DIR", str(Path("var") / "reports")))
+
+
+def register_records(session: Session, institution_id: int, as_of: dt.date) -> list[dict[str, Any]]:
+    from techfin.credit.credit_register_report import record_from_state
+
+    out = []
+    query = select(Loan).where(Loan.institution_id == institution_id, Loan.start_date <= as_of)
+    for loan in session.scalars(query.order_by(Loan.id)):
+        pos = position(session, loan, as_of)
+        enterprise = session.get(Enterprise, loan.enterprise_id)
+        contract = session.get(Contract, loan.contract_id)
+        app = session.get(Application, loan.application_id)
+        last = latest_judgement(session, loan.id)
+        floor = floor_of(session, loan, pos)
+        judged = last.judged_class if last is not None else floor.value.value
+        if RiskClass(judged).rank < floor.value.rank:
+            judged = floor.value.value
+        guarantee = (app.guarantee or ["credit"]) if app is not None else ["credit"]
+        kinds = {str(g) for g in guarantee}
+        gtype = kinds.pop() if len(kinds) == 1 else "mixed"
+        if gtype not in ("credit", "guarantee", "mortgage", "pledge", "mixed"):
+            gtype = "mixed"
+        kinds_of_change = {s.kind for s in _segments(session, loan)}
+        branch = str(loan.branch_id or "HO")
+        out.append(
+            record_from_state(
+                pos.state,
+                loan_id=str(loan.id),
+                branch_code=branch,
+                contract_no=contract.number if contract else str(loan.contract_id),
+                borrower_uscc=enterprise.uscc if enterprise else "",
+                borrower_name=enterprise.name if enterprise else "",
+                product_code=loan.product_code,
+                disbursement_date=loan.start_date,
+                maturity_date=loan.maturity_date,
+                contract_amount=Decimal(loan.principal),
+                risk_class=judged,
+                guarantee_type=gtype,
+                renewal_flag="renewal" in kinds_of_change,
+                restructured_flag="restructuring" in kinds_of_change,
+                first_loan_flag=False,
+            )
+        )
+    return out
+
+
+def write_register_report(db: Database, actor: Actor, as_of: dt.date) -> dict[str, Any]:
+    """Build the outgoing credit-register report for the caller's institution on `as_of`
+    (`credit_register_report.build_report`, which validates every record first) and write it
+    under `TECHFIN_REPORT_DIR` (default `var/reports`). Nothing is written when invalid."""
+    from techfin.credit.credit_register_report import ReportInvalid, build_report
+
+    require_role(actor, [Role.RISK_MANAGER, Role.ADMIN], "writing the credit-register report")
+    if actor.institution_id is None:
+        raise ValidationFailed("the report is per institution", field="institution")
+    with db.transaction() as session:
+        institution = session.get(Institution, actor.institution_id)
+        assert institution is not None
+        records = register_records(session, institution.id, as_of)
+        try:
+            text = build_report(records, as_of)
+        except ReportInvalid as exc:
+            raise ValidationFailed(
+                f"report invalid, nothing written: {exc}", field="report"
+            ) from exc
+        folder = report_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"credit-register-{institution.code}-{as_of.isoformat()}.csv"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        row = SvcRegisterReport(
+            institution_id=institution.id,
+            as_of=as_of,
+            path=str(path),
+            records=len(records),
+            sha256=digest,
+            written_by=actor.user_id or None,
+        )
+        session.add(row)
+        audit.record(
+            session,
+            actor,
+            "servicing.register_report",
+            f"institution:{institution.code}",
+            after={"path": str(path), "records": len(records), "sha256": digest},
+        )
+        return {
+            "path": str(path),
+            "records": len(records),
+            "sha256": digest,
+            "as_of": as_of.isoformat(),
+        }

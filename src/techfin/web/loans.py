@@ -1,0 +1,147 @@
+"""Pages of loan servicing (issue 9 item 7): the loan list, the loan page (balances, schedule,
+events, classification history, notices, warnings, milestones, tasks) with the repayment and
+classification forms, and the risk manager's watch list with open tasks."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from techfin.services import servicing as svc
+from techfin.services import servicing_monitoring as mon
+from techfin.services.errors import ServiceError
+from techfin.web.pages import _check_csrf, _db, page_actor, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans_page(request: Request) -> HTMLResponse:
+    actor = page_actor(request)
+    return render(request, "loan_list.html", loans=svc.loans(_db(request), actor))
+
+
+@router.get("/loans/{loan_id}", response_class=HTMLResponse)
+def loan_page(request: Request, loan_id: int) -> HTMLResponse:
+    actor = page_actor(request)
+    view = svc.loan_view(_db(request), actor, loan_id)
+    return render(request, "loan_detail.html", v=view, idem=uuid.uuid4().hex)
+
+
+def _back(loan_id: int, error: str | None = None) -> Response:
+    url = f"/loans/{loan_id}"
+    if error:
+        url += "?error=" + quote(error)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/loans/{loan_id}/repay", response_model=None)
+async def repay(request: Request, loan_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.record_payment(
+            _db(request),
+            actor,
+            loan_id,
+            amount=str(form.get("amount", "")),
+            kind=str(form.get("kind") or "repayment"),
+            mode=str(form.get("mode") or "") or None,
+            idempotency_key=str(form.get("idempotency_key") or "") or None,
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+@router.post("/loans/{loan_id}/classify", response_model=None)
+async def classify(request: Request, loan_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.propose_class(
+            _db(request),
+            actor,
+            loan_id,
+            judged_class=str(form.get("judged_class", "")),
+            rationale=str(form.get("rationale", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+@router.post("/loans/{loan_id}/classifications/{cid}", response_model=None)
+async def sign_off(request: Request, loan_id: int, cid: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.sign_off_class(
+            _db(request),
+            actor,
+            cid,
+            approve=form.get("decision") == "approve",
+            note=str(form.get("note", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+@router.get("/watch-list", response_class=HTMLResponse)
+def watch_page(request: Request) -> HTMLResponse:
+    actor = page_actor(request)
+    db = _db(request)
+    return render(
+        request,
+        "loan_watch.html",
+        watch=mon.watch_list(db, actor),
+        tasks=mon.tasks(db, actor, "open"),
+    )
+
+
+@router.post("/tasks/{task_id}/done", response_model=None)
+async def task_done(request: Request, task_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        mon.complete_task(_db(request), actor, task_id, str(form.get("note", "")))
+    except ServiceError as exc:
+        return RedirectResponse("/watch-list?error=" + quote(exc.detail), 303)
+    return RedirectResponse("/watch-list", status_code=303)
+
+
+def _(message: str) -> str:
+    return message
+
+
+# Message ids the loan pages show from data (so that the catalog extraction finds them).
+DYNAMIC = [
+    _("normal"),
+    _("special_mention"),
+    _("substandard"),
+    _("doubtful"),
+    _("loss"),
+    _("repayment"),
+    _("prepayment"),
+    _("subsidy_receipt"),
+    _("fee"),
+    _("reversal"),
+    _("downgrade"),
+    _("upgrade"),
+    _("judgement_due"),
+    _("below_floor"),
+    _("green"),
+    _("yellow"),
+    _("orange"),
+    _("red"),
+    _("proposed"),
+    _("approved"),
+    _("rejected"),
+    _("active"),
+    _("settled"),
+    _("written_off"),
+]

@@ -1,0 +1,194 @@
+"""Day-end: accrual and days past due, classification floors with notices, early warnings with
+tasks and the watch list; judged class with sign-off; co-investor information under consent or
+NDA; idempotent per date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from svcp_world import make_loan, set_business_date
+
+from techfin.services import consent, eod
+from techfin.services import servicing as svc
+from techfin.services import servicing_monitoring as mon
+from techfin.services.context import Actor
+from techfin.services.errors import ConsentRequired, Forbidden, NotFound, ValidationFailed
+from techfin.store.tables import Institution
+from techfin.store.tables_servicing import SvcNotice, SvcPosition, SvcTask, SvcWarning, SvcWatch
+
+
+def _run_steps(world, date: dt.date) -> list[dict]:
+    with world.db.transaction() as s:
+        inst = s.get(Institution, world.bank_id)
+        return [
+            mon.day_end_positions(s, inst, date),
+            mon.day_end_classification(s, inst, date),
+            mon.day_end_warnings(s, inst, date),
+        ]
+
+
+def _rows(world, table) -> int:
+    with world.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(table)))
+
+
+def test_eod_run_overdue_raises_floor_warns_and_opens_a_task(world):
+    loan = make_loan(world)
+    am = world.actor("s_am")
+    system = Actor.system("test")
+    set_business_date(world, dt.date(2026, 2, 14))
+    for day in (14, 15, 16):
+        outcome = eod.run(world.db, system, dt.date(2026, 2, day), "SBANK")[0]
+        assert outcome.status == "completed", outcome
+    view = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 2, 16))
+    assert view["balances"]["days_past_due"] == 1
+    assert view["floor"]["value"] == "special_mention"
+    kinds = [n["kind"] for n in view["notices"]]
+    assert kinds == ["downgrade"]
+    assert view["warnings"][0]["level"] == "green" and view["warnings"][0]["score"] == 10
+    assert [t["task"] for t in view["tasks"]] == ["collection_call"]
+    assert view["tasks"][0]["due_on"] == "2026-02-18"
+    # a completed date is not run again and nothing is duplicated
+    again = eod.run(world.db, system, dt.date(2026, 2, 16), "SBANK")[0]
+    assert again.status == "already_completed"
+    assert _rows(world, SvcTask) == 1 and _rows(world, SvcNotice) == 1
+    # paying the arrears brings the floor back: an upgrade notice at the next day-end
+    svc.record_payment(world.db, am, loan, amount="10400.00")
+    eod.run(world.db, system, dt.date(2026, 2, 17), "SBANK")
+    view = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 2, 17))
+    assert view["floor"]["value"] == "normal"
+    assert [n["kind"] for n in view["notices"]] == ["upgrade", "downgrade"]
+
+
+def test_steps_are_idempotent_for_a_date(world):
+    make_loan(world)
+    first = _run_steps(world, dt.date(2026, 3, 20))
+    counts = [_rows(world, t) for t in (SvcPosition, SvcNotice, SvcWarning, SvcTask)]
+    second = _run_steps(world, dt.date(2026, 3, 20))
+    assert [_rows(world, t) for t in (SvcPosition, SvcNotice, SvcWarning, SvcTask)] == counts
+    assert first[0] == second[0]
+    assert counts[0] == 1 and counts[3] >= 1
+
+
+def test_investor_info_needs_consent_or_nda_and_feeds_the_watch_list(world):
+    loan = make_loan(world)
+    vc = world.actor("vc_admin")
+    ent = world.actor("s_ent")
+    with pytest.raises(ConsentRequired):
+        mon.push_investor_info(
+            world.db, vc, world.enterprise_id, kind="down_round", on=dt.date(2026, 3, 1)
+        )
+    with pytest.raises(Forbidden):  # a bank is not an investor
+        mon.push_investor_info(
+            world.db,
+            world.actor("s_am"),
+            world.enterprise_id,
+            kind="down_round",
+            on=dt.date(2026, 3, 1),
+        )
+    mon.record_nda(
+        world.db,
+        ent,
+        world.enterprise_id,
+        investor_code="VC1",
+        reference="NDA-2026-7",
+        signed_on=dt.date(2026, 1, 1),
+        valid_to=dt.date(2030, 1, 1),
+    )
+    pushed = mon.push_investor_info(
+        world.db,
+        vc,
+        world.enterprise_id,
+        kind="down_round",
+        on=dt.date(2026, 3, 1),
+        detail="B round at -30 %",
+    )
+    assert pushed["basis"] == "nda"
+    consent.grant(
+        world.db,
+        ent,
+        enterprise_id=world.enterprise_id,
+        grantee_code="VC1",
+        purpose="investment",
+        expires_on=dt.date.today() + dt.timedelta(days=300),
+    )
+    second = mon.push_investor_info(
+        world.db, vc, world.enterprise_id, kind="follow_on_round", on=dt.date(2026, 1, 10)
+    )
+    assert second["basis"] == "consent"
+    # 30+ days past due (25) + down round (15) − follow-on (10) = 30: yellow, no watch
+    _run_steps(world, dt.date(2026, 3, 20))
+    with world.db.read() as s:
+        w = s.scalar(select(SvcWarning).where(SvcWarning.loan_id == loan))
+        assert {f["code"] for f in w.fired} == {"overdue_here", "down_round", "follow_on_round"}
+        assert (w.score, w.level) == (30, "yellow")
+        assert s.scalar(select(func.count(SvcWatch.id))) == 0
+    mon.push_investor_info(
+        world.db, vc, world.enterprise_id, kind="investor_exit", on=dt.date(2026, 3, 10)
+    )
+    _run_steps(world, dt.date(2026, 3, 21))
+    listed = mon.watch_list(world.db, world.actor("s_rm"))
+    assert len(listed) == 1 and listed[0]["latest_level"] == "orange"
+    tasks = {t["task"] for t in mon.tasks(world.db, world.actor("s_rm"))}
+    assert {"collection_call", "investor_call", "site_visit", "watch_list"} <= tasks
+
+
+def test_judged_class_is_never_below_floor_and_needs_another_signer(world):
+    loan = make_loan(world)
+    am, rm, rm2 = world.actor("s_am"), world.actor("s_rm"), world.actor("s_rm2")
+    set_business_date(world, dt.date(2026, 3, 1))  # 14 days past due: special mention floor
+    with pytest.raises(ValidationFailed) as err:
+        svc.propose_class(world.db, am, loan, judged_class="normal", rationale="fine")
+    assert err.value.field == "judged_class"
+    proposed = svc.propose_class(
+        world.db, rm, loan, judged_class="substandard", rationale="cash flow weak"
+    )
+    with pytest.raises(Forbidden):
+        svc.sign_off_class(world.db, rm, proposed["id"], approve=True)
+    signed = svc.sign_off_class(world.db, rm2, proposed["id"], approve=True, note="agreed")
+    assert signed["status"] == "approved" and signed["floor"] == "special_mention"
+    svc.propose_class(world.db, am, loan, judged_class="doubtful", rationale="worse")
+    history = svc.loan_view(world.db, am, loan)["classifications"]
+    assert [c["status"] for c in history] == ["proposed", "approved"]
+
+
+def test_judgement_due_notice_after_a_quarter(world):
+    loan = make_loan(world, start=dt.date(2025, 10, 15), months=24)
+    am = world.actor("s_am")
+    set_business_date(world, dt.date(2026, 1, 20))
+    for m in (11, 12):
+        svc.record_payment(world.db, am, loan, amount="5400.00", value_date=dt.date(2025, m, 15))
+    svc.record_payment(world.db, am, loan, amount="5400.00", value_date=dt.date(2026, 1, 15))
+    _run_steps(world, dt.date(2026, 1, 20))
+    with world.db.read() as s:
+        kinds = set(s.scalars(select(SvcNotice.kind).where(SvcNotice.loan_id == loan)))
+    assert "judgement_due" in kinds
+
+
+def test_milestones_reviews_and_tasks_are_audited(world):
+    loan = make_loan(
+        world,
+        milestones=[{"kind": "product_launch", "text": "Launch the v2 chip", "due": "2026-02-01"}],
+    )
+    am, rm = world.actor("s_am"), world.actor("s_rm")
+    _run_steps(world, dt.date(2026, 4, 20))
+    with world.db.read() as s:
+        w = s.scalar(select(SvcWarning).where(SvcWarning.loan_id == loan))
+        assert "delayed_product_launch" in {f["code"] for f in w.fired}
+    mon.record_milestone(world.db, am, loan, 0, achieved_on=dt.date(2026, 4, 1), note="launched")
+    with pytest.raises(NotFound):
+        mon.record_milestone(world.db, am, loan, 5, note="no such")
+    view = svc.loan_view(world.db, rm, loan)
+    assert view["milestones"][0]["achieved_on"] == "2026-04-01"
+    review = mon.write_review(
+        world.db, rm, loan, period="2026Q1", conclusion="watch", text="Launch late; watch"
+    )
+    assert review["conclusion"] == "watch"
+    open_tasks = mon.tasks(world.db, rm)
+    done = mon.complete_task(world.db, rm, open_tasks[0]["id"], "called the CFO")
+    assert done["status"] == "done"
+    added = mon.add_to_watch(world.db, rm, loan, reason="launch slipped")
+    removed = mon.remove_from_watch(world.db, rm, added["id"], reason="launched")
+    assert removed["removed_on"] is not None
