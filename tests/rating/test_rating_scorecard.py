@@ -205,3 +205,19 @@ def test_numpy_and_dict_inputs(data):
     d = {c: X[c].to_numpy() for c in X.columns}
     p = Scorecard().fit(d, y).predict_proba(d)
     assert np.isfinite(p).all()
+
+
+def test_low_default_portfolio_gets_conservative_grade_pds():
+    rng = np.random.default_rng(11)
+    n = 4000
+    x = rng.normal(size=n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(-5.5 + 1.2 * x)))).astype(int)
+    assert 5 <= y.sum() <= 40  # a low-default portfolio
+    sc = Scorecard(central_tendency=0.01, min_bin_size=0.1).fit({"x": x}, y)
+    pds = [g.pd for g in sc.calibration_]
+    assert pds == sorted(pds) and all(0 < p <= 1 for p in pds)
+    for g in sc.calibration_:
+        if g.n:
+            assert g.pd >= g.mean_pd - 1e-12
+            assert g.pd <= g.pd_upper + 1e-12
+    assert sc.predict_proba({"x": x})[:, 1].mean() == pytest.approx(0.01)
