@@ -132,3 +132,13 @@ def test_feature_catalogue_covers_the_scorecard():
     used = {i["feature"] for d in r["dimensions"].values() for i in d["indicators"]}
     used |= {n["feature"] for n in r["negative_list"]}
     assert used <= names
+
+
+def test_radar_data_for_the_enterprise_page():
+    from techfin.rating.expert import radar
+
+    r = rate_expert(STRONG, "startup")
+    pts = radar(r)
+    assert [p["dimension"] for p in pts][:2] == ["equity_financing", "rd_capability"]
+    assert sum(p["weight"] for p in pts) == pytest.approx(1.0)
+    assert all(p["score"] == 100.0 and p["label_zh"] for p in pts)

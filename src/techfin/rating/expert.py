@@ -199,6 +199,22 @@ def rate_expert(
     )
 
 
+def radar(rating: ExpertRating, rules: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Dimension scores with their zh/en labels and stage weights, in rule-file order: the
+    data of a radar chart on the enterprise page."""
+    r = rules or load_rules()
+    return [
+        {
+            "dimension": name,
+            "label_zh": dim["label"]["zh"],
+            "label_en": dim["label"]["en"],
+            "weight": float(dim["weight"][rating.stage]),
+            "score": rating.dimension_scores[name],
+        }
+        for name, dim in r["dimensions"].items()
+    ]
+
+
 @dataclass(frozen=True)
 class Blend:
     pd: float
