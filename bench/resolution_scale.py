@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from techfin.enterprises.resolution import join_by_uscc, prepare_records, prepare_registry, resolve
+from techfin.enterprises.resolution import join_by_uscc, resolve
 from techfin.enterprises.resolution_eval import make_eval_set, score
 
 
@@ -54,21 +54,18 @@ def main() -> None:
     print(f"generated registry={n_reg:,} records={n_rec:,} in {t_gen:.1f}s")
 
     t = time.perf_counter()
-    aliases = prepare_registry(es.registry)
-    parts = prepare_records(es.records)
-    t_parse = time.perf_counter() - t
-    print(
-        f"parse: {aliases.height:,} registry names + {parts.height:,} record parts in "
-        f"{t_parse:.1f}s = {(aliases.height + parts.height) / t_parse:,.0f} names/s"
-    )
-
-    t = time.perf_counter()
     res = resolve(es.registry, es.records)
     t_res = time.perf_counter() - t
     s = score(res, es)
     print(
         f"resolve (parse + train + block + score): {t_res:.1f}s = {n_rec / t_res:,.0f} records/s; "
         f"scored pairs {res.stats['scored_pairs']:,}; EM failures {len(res.stats['em_failures'])}"
+    )
+    secs = res.stats["seconds"]
+    print(
+        f"  stages: prepare names {secs['prepare']:.1f}s ({res.stats['registry_names']:,} registry "
+        f"names + {res.stats['record_parts']:,} record parts), splink train + block + score "
+        f"{secs['splink']:.1f}s, bands {secs['bands']:.1f}s"
     )
     print(
         f"precision={s.precision:.4f} recall={s.recall:.4f} auto={s.auto_merged:,} "

@@ -24,6 +24,7 @@ evaluation records exactly what it applied; `RESOLVER_VERSION` names the compari
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -655,17 +656,23 @@ def resolve(
     prepared = isinstance(registry, pl.DataFrame) and {"alias_kind", "uid", "core"} <= set(
         registry.columns
     )
+    clock = time.perf_counter()
     aliases = registry if prepared else prepare_registry(registry)
     parts = prepare_records(records)
+    seconds = {"prepare": time.perf_counter() - clock}
     n_enterprises = aliases.get_column("enterprise_id").n_unique() if aliases.height else 0
     linkable = parts.filter((pl.col("kind") == "company") & pl.col("core").is_not_null())
     empty = _empty_candidates()
     if linkable.height == 0 or aliases.height == 0:
         status = _status(parts, empty)
         return Resolution(empty, status, model or {}, config, stats={"pairs": 0})
+    clock = time.perf_counter()
     pairs, trained, failures = _train_and_predict(linkable, aliases, config, n_enterprises, model)
+    seconds["splink"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     cand = _candidates(pairs, linkable, aliases, config)
     status = _status(parts, cand)
+    seconds["bands"] = time.perf_counter() - clock
     stats = {
         "record_parts": parts.height,
         "linkable_parts": linkable.height,
@@ -673,6 +680,7 @@ def resolve(
         "enterprises": n_enterprises,
         "scored_pairs": pairs.height,
         "em_failures": failures,
+        "seconds": seconds,
     }
     return Resolution(cand, status, trained, config, stats=stats)
 
