@@ -111,7 +111,9 @@ def build_context(params: Params, seed: int, as_of: date, total: int, chunk_size
     industries = {
         "size_group": [sme_size_group(i[0]) for i in inds],
         "code": [i[0] for i in inds],
-        "name": [i[1] for i in inds],
+        # official names from the codes engineer's GB/T 4754-2017 table (the lexicon's copy is
+        # for readers of the YAML only)
+        "name": [_industry_name(i[0]) for i in inds],
         "word": [i[2] for i in inds],
         "word_en": [i[3] for i in inds],
         "offset": np.array(offsets),
@@ -184,6 +186,15 @@ def build_context(params: Params, seed: int, as_of: date, total: int, chunk_size
         industries=industries,
         dist=dist,
     )
+
+
+def _industry_name(code: str) -> str:
+    from techfin.codes.industry import lookup
+
+    item = lookup(code)
+    if item is None or item.level != "class":
+        raise ValueError(f"lexicon.yaml: {code} is not a GB/T 4754-2017 class")
+    return item.name
 
 
 def _choice(
