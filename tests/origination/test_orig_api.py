@@ -151,3 +151,39 @@ def test_the_whole_path_through_the_api(client):
     other = auth(client, "b_am")
     assert client.get(f"/api/origination/applications/{aid}", headers=other).status_code == 404
     assert client.get(f"/api/origination/loans/{loan['id']}", headers=other).status_code == 404
+
+
+def test_credit_lines_group_links_and_quota_over_the_api(client):
+    w = client.world
+    am, appr = auth(client, "a_am"), auth(client, "a_ho_approver")
+    link = client.post(
+        "/api/origination/group-links",
+        headers=am,
+        json={"owner_enterprise_id": w.other_enterprise_id, "owned_enterprise_id": w.enterprise_id},
+    )
+    assert link.status_code == 201, link.text
+    assert client.post("/api/origination/credit-lines", headers=am, json={}).status_code == 422
+    line = ok(
+        client.post(
+            "/api/origination/credit-lines",
+            headers=appr,
+            json={
+                "enterprise_id": w.other_enterprise_id,
+                "scope": "group",
+                "limit_amount": "8000000",
+                "sublimits": {"ip_pledge_loan": "3000000"},
+            },
+        ),
+        201,
+    )
+    assert line["members"] == sorted([w.enterprise_id, w.other_enterprise_id])
+    lines = ok(
+        client.get(f"/api/origination/enterprises/{w.enterprise_id}/credit-lines", headers=am)
+    )
+    assert lines[0]["available"] == "8000000.00"
+    too_fine = client.post(
+        "/api/origination/credit-lines",
+        headers=appr,
+        json={"enterprise_id": w.enterprise_id, "limit_amount": "100.001"},
+    )
+    assert too_fine.status_code == 422 and too_fine.json()["field"] == "limit_amount"

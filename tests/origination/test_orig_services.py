@@ -167,6 +167,33 @@ def test_above_the_limit_escalates(world):
     assert app["route"]["branch_name"] == "北京分行"
     with pytest.raises(Forbidden, match="escalate"):
         o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="fast")
+    # an approver outside the application's approval line is refused, whatever their authority
+    from techfin.services import users
+    from techfin.store.tables import Institution
+
+    with w.db.transaction() as s:
+        bank = s.scalar(select(Institution).where(Institution.code == "BANKA"))
+        users.add_branch(
+            s,
+            Actor.system("test"),
+            institution_id=bank.id,
+            code="SH",
+            name="上海分行",
+            kind="branch",
+            parent_id=w.branch_ids["HO"],
+            delegated_limits={"exposure_yuan": "90000000"},
+        )
+        users.add_user(
+            s,
+            Actor.system("test"),
+            username="a_sh_approver",
+            password="correct-horse-1",
+            role="approver",
+            institution_code="BANKA",
+            branch_code="SH",
+        )
+    with pytest.raises(Forbidden, match="approval line"):
+        o.decide(w.db, w.actor("a_sh_approver"), app["id"], decision="approve", reason="x")
     small = _to_decision(w, "1000000")
     assert small["route"]["escalated"] is False
     done = o.decide(w.db, w.actor("a_approver"), small["id"], decision="approve", reason="ok")

@@ -892,6 +892,12 @@ def decide(
                 )
             exp = exposure(amount, app.collateral, policy)
             level = _actor_level(session, actor, app.institution_id)
+            levels = _levels(session, app.branch_id, app.institution_id)
+            if not actor.is_system and level.branch_id not in {x.branch_id for x in levels}:
+                names = ", ".join(x.name for x in levels)
+                raise Forbidden(
+                    f"{level.name} is not in this application's approval line ({names})"
+                )
             limit = authority(level, app.grade, app.product_code, policy)
             if exp > limit or app.route.get("decider") == "committee":
                 raise Forbidden(

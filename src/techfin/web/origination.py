@@ -122,6 +122,11 @@ def application_page(request: Request, application_id: int) -> HTMLResponse:
     actor = page_actor(request)
     app = svc.get_application(_db(request), actor, application_id)
     pending_checks = [d for d in app["disbursements"] if d["status"] == "requested"]
+    lines = (
+        []
+        if actor.role == "expert"
+        else svc.credit_lines(_db(request), actor, app["enterprise_id"])
+    )
     return render(
         request,
         "orig_application.html",
@@ -130,6 +135,7 @@ def application_page(request: Request, application_id: int) -> HTMLResponse:
         role=str(actor.role),
         me=actor.username,
         pending_checks=pending_checks,
+        lines=lines,
         today=dt.date.today().isoformat(),
     )
 
@@ -367,4 +373,6 @@ LABELS = (
     _("valid"),
     _("expiring"),
     _("expired"),
+    _("customer"),
+    _("group"),
 )
