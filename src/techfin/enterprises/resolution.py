@@ -23,7 +23,6 @@ evaluation records exactly what it applied; `RESOLVER_VERSION` names the compari
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -783,8 +782,3 @@ def _status(parts: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("top_band"))
     )
     return joined.with_columns(status.alias("status")).drop("top_band")
-
-
-def probability_to_weight(p: float) -> float:
-    """Match weight (log2 Bayes factor against even odds) of a probability, for display."""
-    return math.log2(p / (1.0 - p))
