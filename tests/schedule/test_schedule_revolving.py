@@ -135,11 +135,14 @@ def test_bad_line_terms():
 
 @st.composite
 def event_lists(draw):
+    """Draws and repayments within the limit. The engine applies a day's draws before its
+    repayments, so a repayment is never followed by a draw on the same day here (that order
+    could exceed the limit transiently, which the engine rightly refuses)."""
     events = []
     balance = D(0)
     day = date(2025, 1, 1)
     for _ in range(draw(st.integers(0, 12))):
-        day = day + timedelta(days=draw(st.integers(0, 40)))
+        day = day + timedelta(days=draw(st.integers(1, 40)))
         if day > date(2025, 12, 31):
             break
         if balance > 0 and draw(st.booleans()):

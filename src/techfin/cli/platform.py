@@ -62,7 +62,7 @@ def _service_call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Option("head", help="Target revision.")) -> None:
+def db_upgrade(revision: str = typer.Option("heads", help="Target revision (all heads).")) -> None:
     """Migrate the database to the latest schema."""
     from techfin.store.migrate import current_revision, upgrade
 

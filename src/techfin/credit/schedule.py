@@ -337,10 +337,15 @@ class Terms:
         return self.frequency.step(self.first_due, -1)
 
 
+MAX_PRINCIPAL = Decimal("1e15")  # a thousand trillion yuan: above it an amount is a typo
+
+
 def _validate(t: Terms) -> None:
     conv = conventions()
-    if t.principal <= ZERO:
+    if not t.principal.is_finite() or t.principal <= ZERO:
         raise TermsError("principal", f"must be positive, got {t.principal}")
+    if t.principal >= MAX_PRINCIPAL:
+        raise TermsError("principal", f"{t.principal} is not a plausible loan amount (< 1e15)")
     cap = t.effective_rate_cap
     if t.annual_rate < ZERO:
         raise TermsError("annual_rate", f"must not be negative, got {t.annual_rate}")
