@@ -40,7 +40,7 @@ from techfin.synth.params import (
     lognormal_sigma,
     truncated_mu,
 )
-from techfin.synth.schema import table
+from techfin.synth.schema import SCHEMAS, table
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 TECH_SME, HNTE, SRDI, LITTLE_GIANT = range(4)
@@ -1252,17 +1252,9 @@ def _court(
                 ),
             }
         )
+    schema = SCHEMAS["court_records"]
     cols = {
-        k: pa.concat_arrays(
-            [
-                pa.array(r[k])
-                if not isinstance(r[k], pa.Array)
-                else r[k].cast(pa.string())
-                if k in ("case_no", "court", "status")
-                else r[k]
-                for r in rows
-            ]
-        )
+        k: pa.concat_arrays([pa.array(r[k]).cast(schema.field(k).type) for r in rows])
         for k in rows[0]
     }
     t = table("court_records", cols)
