@@ -72,14 +72,6 @@ def test_features_from_the_hub_equal_hand_computed_values(world: World) -> None:
     assert out["catalogue_version"] == "techfin-rating-features@1"
 
 
-def test_negative_list_from_court_records(world: World) -> None:
-    rows = rating_features.all_features(world.db, Actor.system("test"), AS_OF)
-    by_id = {r["enterprise_id"]: r["values"] for r in rows}
-    assert by_id[world.other_enterprise_id]["dishonest_judgment_debtor"] == 1
-    assert by_id[world.other_enterprise_id]["first_loan"] == 1
-    assert by_id[world.enterprise_id]["dishonest_judgment_debtor"] == 0
-
-
 def test_features_need_consent_and_are_logged(world: World) -> None:
     with pytest.raises(ConsentRequired):
         rating_features.enterprise_features(
@@ -101,6 +93,12 @@ def test_features_need_consent_and_are_logged(world: World) -> None:
     # a bank's "all" covers only the enterprises that consented to it
     rows = rating_features.all_features(world.db, world.actor("a_am"), AS_OF)
     assert [r["enterprise_id"] for r in rows] == [world.enterprise_id]
+    # the operator's "all": every enterprise; B is a listed dishonest debtor, never borrowed
+    rows = rating_features.all_features(world.db, Actor.system("test"), AS_OF)
+    by_id = {r["enterprise_id"]: r["values"] for r in rows}
+    assert by_id[world.other_enterprise_id]["dishonest_judgment_debtor"] == 1
+    assert by_id[world.other_enterprise_id]["first_loan"] == 1
+    assert by_id[world.enterprise_id]["dishonest_judgment_debtor"] == 0
 
 
 def test_catalogue_documents_every_feature() -> None:
@@ -159,3 +157,29 @@ def test_no_records_gives_missing_not_guesses() -> None:
     assert v["patents_in_force_share"] is None and v["patent_quality_percentile"] is None
     assert v["first_loan"] == 1
     assert fs.missing["rd_intensity"] == "no record in the hub for the window"
+
+
+def test_ip_legal_events_take_precedence_over_the_hub_status(world: World) -> None:
+    """P1 says in force in the hub, but the IP platform's events show a grant and no annual
+    fee since: lapsed, so no class-I IP in force any more."""
+    from sqlalchemy import select
+
+    from techfin.store.tables import Patent
+    from techfin.store.tables_ip import IpLegalEvent
+
+    with world.db.transaction() as s:
+        p1 = s.scalar(select(Patent).where(Patent.number == "201610000001.1"))
+        s.add(
+            IpLegalEvent(
+                patent_id=p1.id,
+                event_key="granted|2019-05-01",
+                kind="granted",
+                on_date=dt.date(2019, 5, 1),
+                as_of=AS_OF,
+            )
+        )
+    v = rating_features.enterprise_features(
+        world.db, world.actor("a_am"), world.enterprise_id, AS_OF
+    )["values"]
+    assert v["class_i_ip_count"] == 0 and v["high_value_patents"] == 0
+    assert v["patents_in_force_share"] == "0.3333"
