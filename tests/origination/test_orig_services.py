@@ -376,6 +376,12 @@ def test_return_and_reject_need_reasons(sqlite_world):
     app = o.update_file(w.db, w.actor("a_am"), app["id"], investigation_report="more data added")
     app = o.submit(w.db, w.actor("a_am"), app["id"])
     assert app["status"] == "submitted"
+    app = o.review(w.db, w.actor("a_reviewer"), app["id"], opinion="weak cash flow")
+    assert app["status"] == "decision"  # the experts' earlier advice stands
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="reject", reason="cash flow")
+    assert app["status"] == "rejected" and app["decision_reason"] == "cash flow"
+    with pytest.raises(Conflict):
+        o.make_contract(w.db, w.actor("a_am"), app["id"])
 
 
 def test_tech_quota_counts_tech_loans_and_requests_more(sqlite_world):

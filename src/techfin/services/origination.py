@@ -676,9 +676,14 @@ def review(
             raise Forbidden("maker-checker: you prepared this application and cannot review it")
         app.reviewed_by = actor.user_id
         app.review_opinion = text
+        opinions = session.scalars(
+            select(ExpertOpinion).where(ExpertOpinion.application_id == app.id)
+        ).all()
+        # A file returned and resubmitted keeps its experts' advice on the technology.
+        advised = bool(opinions) and all(x.submitted_at is not None for x in opinions)
         if not proceed:
             nxt = "returned"
-        elif app.expert_required:
+        elif app.expert_required and not advised:
             nxt = "experts"
         elif app.route.get("decider") == "committee":
             nxt = "committee"
