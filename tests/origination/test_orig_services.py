@@ -450,3 +450,25 @@ def test_ordinary_channel_beside_the_tech_channel_and_rating_pending(sqlite_worl
     pending = _open(w)
     assert pending["file"]["rating"]["status"] == "pending"
     assert "rating pending" in pending["missing"] and pending["grade"] is None
+
+
+def test_the_disbursement_check_rechecks_the_credit_line(sqlite_world):
+    w = sqlite_world
+    o.set_credit_line(
+        w.db,
+        w.actor("a_ho_approver"),
+        enterprise_id=w.enterprise_id,
+        scope="customer",
+        limit_amount=Decimal("1500000"),
+    )
+    requests = []
+    for _ in range(2):
+        app = _to_decision(w, "1000000")
+        app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+        app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+        cond = app["contract"]["conditions"][0]["id"]
+        o.meet_condition(w.db, w.actor("a_am"), cond, evidence="reg")
+        requests.append(o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"]))
+    o.check_disbursement(w.db, w.actor("a_risk"), requests[0]["id"], approve=True, reason="ok")
+    with pytest.raises(Conflict, match=r"exceeds the available 500,000\.00"):
+        o.check_disbursement(w.db, w.actor("a_risk"), requests[1]["id"], approve=True, reason="ok")

@@ -273,8 +273,8 @@ def set_credit_line(
 def _outstanding(
     session: Session, institution_id: int, enterprise_ids: set[int]
 ) -> dict[str, Decimal]:
-    """Outstanding principal of active loans by product: principal less scheduled principal
-    already due (a servicing-independent measure until servicing records repayments)."""
+    """Usage of a line by product: the disbursed principal of the institution's active loans
+    (servicing will lower it by repayments once it records them on its own tables)."""
     out: dict[str, Decimal] = {}
     rows = session.execute(
         select(Loan.product_code, func.sum(Loan.principal))
@@ -1287,6 +1287,16 @@ def check_disbursement(
                 + "; ".join(c.text for c in open_),
                 field="conditions",
             )
+        problems = line_problems(
+            session,
+            contract.institution_id,
+            contract.enterprise_id,
+            contract.product_code,
+            Decimal(d.amount),
+            d.value_date,
+        )
+        if problems:  # another drawdown may have used the line since the request
+            raise Conflict("credit line: " + "; ".join(problems), field="amount")
         loan = _create_loan(session, app, contract, d)
         d.status, d.loan_id = "disbursed", loan.id
         if app.status != "disbursed":
