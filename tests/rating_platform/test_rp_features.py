@@ -183,3 +183,14 @@ def test_ip_legal_events_take_precedence_over_the_hub_status(world: World) -> No
     )["values"]
     assert v["class_i_ip_count"] == 0 and v["high_value_patents"] == 0
     assert v["patents_in_force_share"] == "0.3333"
+
+
+def test_institutional_investor_by_registry_or_name() -> None:
+    known = frozenset({"INV-01", "星河投资"})
+    assert F.institutional("INV-01", known) and F.institutional("星河投资", known)
+    assert F.institutional("红杉资本") and F.institutional("Lakeside Ventures")
+    assert (
+        not F.institutional("INV-02", known)
+        and not F.institutional("张三")
+        and not F.institutional(None)
+    )

@@ -136,7 +136,10 @@ class CatalogueEntry:
 
 @cache
 def catalogue_data() -> dict[str, Any]:
-    text = resources.files("techfin.rating").joinpath("data", CATALOGUE_FILE).read_text("utf-8")
+    # The rating package's data file, read without importing techfin.rating (which loads
+    # scikit-learn).
+    folder = resources.files("techfin").joinpath("rating")
+    text = folder.joinpath("data", CATALOGUE_FILE).read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 
@@ -218,12 +221,22 @@ def _mean(values: Sequence[Decimal], step: Decimal = FOUR) -> Decimal | None:
 # --- equity financing ---------------------------------------------------------------------
 
 
-def institutional(lead_investor: str | None) -> bool:
-    name = (lead_investor or "").lower()
+def institutional(lead_investor: str | None, known: frozenset[str] = frozenset()) -> bool:
+    """A lead investor is institutional when it is a registered investor institution of the
+    platform (`known`: codes and names of institutions of kind investor / government_fund) or
+    its name carries a fund-manager marker (judged)."""
+    raw = (lead_investor or "").strip()
+    if raw and raw in known:
+        return True
+    name = raw.lower()
     return any(m in name for m in INSTITUTIONAL_MARKERS)
 
 
-def equity_features(rounds: Iterable[Mapping[str, Any]], as_of: dt.date) -> dict[str, Any]:
+def equity_features(
+    rounds: Iterable[Mapping[str, Any]],
+    as_of: dt.date,
+    known_investors: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Rounds in the 36 months to `as_of` (closed after as_of − 3 years, on or before as_of)."""
     start = _years_before(as_of, 3)
     dated = [(d, r) for r in rounds if (d := _date(r["closed_on"])) is not None and d <= as_of]
@@ -234,7 +247,9 @@ def equity_features(rounds: Iterable[Mapping[str, Any]], as_of: dt.date) -> dict
         "equity_rounds_3y": len(recent),
         "equity_amount_3y_wan": _q(sum(amounts, Decimal(0)) / WAN, TWO) if recent else None,
         "months_since_last_round": months_between(last, as_of) if last else None,
-        "institutional_investor": int(any(institutional(r.get("lead_investor")) for r in recent)),
+        "institutional_investor": int(
+            any(institutional(r.get("lead_investor"), known_investors) for r in recent)
+        ),
     }
 
 
@@ -616,6 +631,7 @@ class EnterpriseRecords:
     credit_loans: Sequence[Mapping[str, Any]] = ()
     court: Sequence[Mapping[str, Any]] = ()
     titles: Sequence[Mapping[str, Any]] = ()
+    known_investors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -658,7 +674,7 @@ def compute_features(records: EnterpriseRecords, as_of: dt.date, cohorts: Cohort
     """Every feature the hub supports for one enterprise on `as_of`; ``missing`` says why
     each catalogue feature left None is missing."""
     values: dict[str, Any] = {}
-    values.update(equity_features(records.funding_rounds, as_of))
+    values.update(equity_features(records.funding_rounds, as_of, records.known_investors))
     values.update(rd_and_financial_features(records.financials, as_of))
     values.update(team_features(records.social_security, as_of))
     values.update(patent_features(records.patents, cohorts, as_of))

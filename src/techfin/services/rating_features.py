@@ -35,6 +35,7 @@ from techfin.store.tables import (
     Enterprise,
     FundingRound,
     GrantedTitle,
+    Institution,
     Patent,
     SocialSecurityRecord,
     TaxRecord,
@@ -162,6 +163,16 @@ def build_cohorts(session: Session, as_of: dt.date) -> F.Cohorts:
     return F.Cohorts.build(facts)
 
 
+def known_investors(session: Session) -> frozenset[str]:
+    """Codes and names of the platform's investor and government-fund institutions."""
+    rows = session.execute(
+        select(Institution.code, Institution.name).where(
+            Institution.kind.in_(("investor", "government_fund"))
+        )
+    )
+    return frozenset(x for code, name in rows for x in (code, name) if x)
+
+
 def load_records(session: Session, enterprise: Enterprise, as_of: dt.date) -> F.EnterpriseRecords:
     parts: dict[str, Any] = {}
     for key, (table, cols) in _COLUMNS.items():
@@ -174,6 +185,7 @@ def load_records(session: Session, enterprise: Enterprise, as_of: dt.date) -> F.
     ).all()
     return F.EnterpriseRecords(
         registered_on=enterprise.registered_on,
+        known_investors=known_investors(session),
         patents=patent_facts_for(session, patents, as_of),
         **parts,
     )
