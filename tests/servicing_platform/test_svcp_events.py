@@ -172,3 +172,28 @@ def test_account_manager_cannot_check_and_other_bank_sees_nothing(world):
     with pytest.raises(NotFound):
         svc.loan_view(world.db, other, loan)
     assert all(x["id"] != loan for x in svc.loans(world.db, other))
+
+
+def test_entering_the_same_events_in_any_order_gives_the_same_balances(world):
+    am = world.actor("s_am")
+    set_business_date(world, dt.date(2026, 6, 1))
+    events = [
+        dict(amount="10331.20", value_date=dt.date(2026, 2, 15)),
+        dict(amount="5000.00", value_date=dt.date(2026, 3, 20)),
+        dict(
+            amount="30000.00", value_date=dt.date(2026, 4, 2), kind="prepayment", mode="reduce-term"
+        ),
+        dict(amount="150.00", value_date=dt.date(2026, 3, 1), kind="fee", description="appraisal"),
+        dict(amount="620.00", value_date=dt.date(2026, 5, 15)),
+    ]
+    orders = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]
+    seen = []
+    for order in orders:
+        loan = make_loan(world)
+        for i in order:
+            svc.record_payment(world.db, am, loan, **events[i])
+        balances = svc.loan_view(world.db, am, loan)["balances"]
+        balances.pop("loan_id")
+        seen.append(balances)
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0]["total_paid"] == "45951.20"  # the fee is charged, not paid
