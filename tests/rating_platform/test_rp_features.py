@@ -99,6 +99,8 @@ def test_features_need_consent_and_are_logged(world: World) -> None:
     assert by_id[world.other_enterprise_id]["dishonest_judgment_debtor"] == 1
     assert by_id[world.other_enterprise_id]["first_loan"] == 1
     assert by_id[world.enterprise_id]["dishonest_judgment_debtor"] == 0
+    # the batch path (cohorts of the whole hub) agrees with the one-enterprise path
+    assert by_id[world.enterprise_id]["patent_quality_percentile"] == "62.50"
 
 
 def test_catalogue_documents_every_feature() -> None:

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from techfin.enterprises import features as F
@@ -147,13 +147,22 @@ def patent_facts_for(
     return out
 
 
-def build_cohorts(session: Session, as_of: dt.date) -> F.Cohorts:
-    """Every granted invention in the hub filed by `as_of`, as the cohort reference."""
-    rows = session.execute(
-        select(Patent.id, *[getattr(Patent, c) for c in PATENT_COLUMNS]).where(
-            Patent.kind == "invention", Patent.granted_on.is_not(None), Patent.filed_on <= as_of
+def build_cohorts(
+    session: Session, as_of: dt.date, years: Iterable[int] | None = None
+) -> F.Cohorts:
+    """Every granted invention in the hub filed by `as_of` (only in the filing `years` given,
+    when given), as the cohort reference."""
+    q = select(Patent.id, *[getattr(Patent, c) for c in PATENT_COLUMNS]).where(
+        Patent.kind == "invention", Patent.granted_on.is_not(None), Patent.filed_on <= as_of
+    )
+    if years is not None:
+        wanted = sorted(set(years))
+        if not wanted:
+            return F.Cohorts()
+        q = q.where(
+            or_(*[Patent.filed_on.between(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in wanted])
         )
-    ).all()
+    rows = session.execute(q).all()
     families = _families(session)
     facts = []
     for r in rows:
@@ -208,7 +217,10 @@ def features_in_session(
     if not actor.is_system:  # the operator at the command line reads as the hub itself
         consent.checked_read(session, actor, enterprise_id, consent.Purpose.CREDIT_ASSESSMENT, what)
     records = load_records(session, enterprise, as_of)
-    return F.compute_features(records, as_of, cohorts or build_cohorts(session, as_of))
+    if cohorts is None:  # one enterprise: only the cohorts of its own inventions
+        years = {p.filed_on.year for p in records.patents if p.kind == "invention"}
+        cohorts = build_cohorts(session, as_of, years)
+    return F.compute_features(records, as_of, cohorts)
 
 
 def enterprise_features(
