@@ -94,7 +94,6 @@ def load(
             if progress is not None:
                 progress(loader.counts["enterprises"], enterprises)
         loader.users_and_experts()
-        loader.enterprise_logins()
         loader.consents()
         counts = loader.counts
         audit.record(
@@ -141,6 +140,17 @@ class _Loader:
                 for r in institutions
             ],
         )
+        if not any(r["code"] == "HUB" for r in institutions):
+            # the information hub, where enterprises' own users manage their consents
+            self.session.add(
+                Institution(
+                    code="HUB",
+                    name="科技企业信息共享平台",
+                    name_en="Information hub",
+                    kind="platform",
+                )
+            )
+            self.session.flush()
         self.inst_ids = inst_ids = dict(
             self.session.execute(select(Institution.code, Institution.id)).all()
         )
@@ -364,6 +374,8 @@ class _Loader:
                 "as_of": as_of,
             },
         )
+        if batch.get("users") is not None:  # enterprises' own logins come with their chunk
+            self.pending_users.extend(_rows(batch["users"]))
         if batch.get("expert_conflicts") is not None:
             for r in _rows(batch["expert_conflicts"]):
                 self.pending_conflicts.append({**r, "db_enterprise_id": eid(r)})
@@ -390,7 +402,7 @@ class _Loader:
             password = r["password"]
             if password not in hashes:
                 hashes[password] = hash_password(password)
-            inst = r.get("institution_code") or ""
+            inst = r.get("institution_code") or ("HUB" if r["role"] == "enterprise" else "")
             user = User(
                 username=r["username"],
                 display_name=r.get("display_name") or r["username"],
@@ -419,34 +431,6 @@ class _Loader:
         self.session.flush()
         self.counts["users"] = len(user_ids)
         self.counts["experts"] = len(expert_ids)
-
-    def enterprise_logins(self, count: int = 5) -> None:
-        """Give the first enterprises a login at the information-sharing platform (HUB), where
-        enterprises manage their consents; the generated world may bring its own as well."""
-        hub = self.session.scalar(select(Institution).where(Institution.code == "HUB"))
-        if hub is None:
-            hub = Institution(
-                code="HUB", name="科技企业信息共享平台", name_en="Information hub", kind="platform"
-            )
-            self.session.add(hub)
-            self.session.flush()
-        taken = set(self.session.scalars(select(User.enterprise_id)))
-        for n, enterprise_id in enumerate(sorted(self.ids.values())[:count], start=1):
-            if enterprise_id in taken:
-                continue
-            username = f"ent.{n:04d}"
-            self.session.add(
-                User(
-                    username=username,
-                    display_name=f"企业用户 {n}",
-                    password_hash=hash_password(f"{username}#demo"),
-                    institution_id=hub.id,
-                    enterprise_id=enterprise_id,
-                    role="enterprise",
-                )
-            )
-            self.counts["users"] += 1
-        self.session.flush()
 
     def consents(self) -> None:
         """Every tenth enterprise, and each with a demo login, consents to every bank."""
