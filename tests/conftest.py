@@ -128,3 +128,89 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+
+
+# --- browser tests: a real server process and Debian's headless Chromium ----------------------
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    return found
+
+
+@pytest.fixture
+def live_server():
+    """Start `techfin serve` on a free port against a database URL; yields a starter that
+    returns the base URL. The process is stopped at the end of the test."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(database_url: str) -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        env = {
+            **os.environ,
+            "TECHFIN_DATABASE_URL": database_url,
+            "TECHFIN_SECRET_KEY": "browser-test",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "techfin", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        process.kill()
+        raise RuntimeError(
+            process.stderr.read().decode() if process.stderr else "server did not start"
+        )
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def chromium_page():
+    """A fresh page in Debian's headless Chromium driven by Playwright."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true needs Debian's chromium (scripts/test.sh installs it)")
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        yield context.new_page()
+        context.close()
+        browser.close()
