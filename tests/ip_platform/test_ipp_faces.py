@@ -198,6 +198,10 @@ def test_pages_patent_pledge_and_queue(client, world):
     assert patent.status_code == 200
     assert 'id="timeline"' in patent.text and "缴纳年费" in patent.text
     assert 'id="valuation-chart"' in patent.text and "636671.67" in patent.text
+    vid = int(re.search(r'href="/ip/valuations/(\d+)"', patent.text).group(1))
+    valuation = client.get(f"/ip/valuations/{vid}")
+    assert 'id="sensitivity"' in valuation.text and "逐年计算过程" in valuation.text
+    assert "636671.67" in valuation.text
     pledge = client.get(f"/ip/pledges/{p['id']}?as_of=2026-11-10")
     assert 'id="ltv-gauge"' in pledge.text and "已登记" in pledge.text
     queue = client.get("/ip/alerts")
@@ -212,4 +216,5 @@ def test_pages_patent_pledge_and_queue(client, world):
     client.post("/logout", data={"csrf_token": csrf(after.text)})
     login(client, "b_rm")
     assert client.get(f"/ip/pledges/{p['id']}").status_code == 404
+    assert client.get(f"/ip/valuations/{vid}").status_code == 404
     assert "需重新评估" not in client.get("/ip/alerts").text

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from techfin.services import ip_pledges, ip_registry
+from techfin.services import ip_pledges, ip_registry, ip_valuation
 from techfin.services.errors import ServiceError
 from techfin.web.pages import _check_csrf, _db, page_actor, render
 
@@ -39,6 +39,13 @@ def patent_page(request: Request, number: str, as_of: str | None = None) -> HTML
         "values": [float(v["value"]) for v in history],  # display only
     }
     return render(request, "ip_patent.html", view=view, chart=chart)
+
+
+@router.get("/ip/valuations/{valuation_id}", response_class=HTMLResponse)
+def valuation_page(request: Request, valuation_id: int) -> HTMLResponse:
+    actor = page_actor(request)
+    detail = ip_valuation.valuation_detail(_db(request), actor, valuation_id)
+    return render(request, "ip_valuation.html", v=detail, r=detail["result"])
 
 
 @router.get("/ip/pledges", response_class=HTMLResponse)
