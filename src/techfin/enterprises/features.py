@@ -24,6 +24,7 @@ citations, generality and originality need citing/cited patent data the hub does
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +150,8 @@ def catalogue_version() -> str:
     return f"{d['id']}@{d['version']}"
 
 
-def catalogue() -> list[CatalogueEntry]:
+@cache
+def catalogue() -> tuple[CatalogueEntry, ...]:
     """The catalogue with, per feature, the hub tables it is computed from (or why not)."""
     out = []
     for f in catalogue_data()["features"]:
@@ -166,7 +168,7 @@ def catalogue() -> list[CatalogueEntry]:
                 note=NOT_IN_HUB.get(name, ""),
             )
         )
-    return out
+    return tuple(out)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -348,14 +350,15 @@ def term_years(kind: str, filed_on: dt.date) -> int:
     return _TERM_YEARS.get(kind, 20)
 
 
-def ipc_subclasses(ipc: str | None) -> set[str]:
+@cache
+def ipc_subclasses(ipc: str | None) -> frozenset[str]:
     """Distinct 4-character IPC subclasses (``G06F``) in a ';' or ',' separated field."""
     out = set()
     for part in (ipc or "").replace(",", ";").split(";"):
         p = part.strip().replace(" ", "").upper()
         if len(p) >= 4:
             out.add(p[:4])
-    return out
+    return frozenset(out)
 
 
 def ipc_section(ipc: str | None) -> str:
@@ -451,17 +454,23 @@ def _component(p: PatentFacts, name: str) -> float | None:
 
 def percentile_rank(value: float, population: Sequence[float]) -> float:
     """Mid-rank percentile (0–100) of `value` in `population`: ties share the mean rank."""
-    if not population:
+    return _sorted_rank(value, sorted(population))
+
+
+def _sorted_rank(value: float, ordered: Sequence[float]) -> float:
+    """`percentile_rank` over an already sorted population (binary search)."""
+    if not ordered:
         return 50.0
-    below = sum(1 for v in population if v < value)
-    equal = sum(1 for v in population if v == value)
-    return 100.0 * (below + 0.5 * equal) / len(population)
+    below = bisect_left(ordered, value)
+    equal = bisect_right(ordered, value) - below
+    return 100.0 * (below + 0.5 * equal) / len(ordered)
 
 
 @dataclass
 class Cohorts:
     """Reference distribution of the composite's components per filing-year × IPC section,
-    built from granted inventions (every applicant's, not only the rated firm's)."""
+    built from granted inventions (every applicant's, not only the rated firm's); the lists
+    are kept sorted so a percentile is a binary search."""
 
     values: dict[tuple[int, str], dict[str, list[float]]] = field(default_factory=dict)
     composites: dict[tuple[int, str], list[float]] = field(default_factory=dict)
@@ -476,10 +485,10 @@ class Cohorts:
         for key, ps in members.items():
             comp: dict[str, list[float]] = {}
             for name, _ in COMPOSITE:
-                comp[name] = [v for p in ps if (v := _component(p, name)) is not None]
+                comp[name] = sorted(v for p in ps if (v := _component(p, name)) is not None)
             c.values[key] = comp
         for key, ps in members.items():
-            c.composites[key] = [x for p in ps if (x := c.composite(p)) is not None]
+            c.composites[key] = sorted(x for p in ps if (x := c.composite(p)) is not None)
         return c
 
     def composite(self, p: PatentFacts) -> float | None:
@@ -494,7 +503,7 @@ class Cohorts:
             pop = comp.get(name) or []
             if v is None or not pop:
                 continue
-            pct = percentile_rank(v, pop)
+            pct = _sorted_rank(v, pop)
             parts.append(pct if sign > 0 else 100.0 - pct)
         return sum(parts) / len(parts) if parts else None
 
@@ -502,7 +511,7 @@ class Cohorts:
         x = self.composite(p)
         if x is None:
             return None
-        return percentile_rank(x, self.composites.get(p.cohort, []))
+        return _sorted_rank(x, self.composites.get(p.cohort, []))
 
 
 def patent_features(
