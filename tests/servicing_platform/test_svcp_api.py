@@ -26,7 +26,12 @@ def token(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def test_repayment_api_honours_idempotency_key(world, client):
+def test_repayment_api_honours_idempotency_key_and_pages_render(world, client):
+    _idempotency(world, client)
+    _loan_page_and_watch_list_render(world, client)
+
+
+def _idempotency(world, client):
     loan = make_loan(world)
     am = token(client, "s_am")
     url = f"/api/loans/{loan}/repayments"
@@ -81,7 +86,7 @@ def test_reversal_over_the_api_and_the_report_file(world, client, tmp_path, monk
     assert rows[0]["borrower_uscc"] == "91110000600037341L"
 
 
-def test_loan_page_and_watch_list_render(world, client):
+def _loan_page_and_watch_list_render(world, client):
     loan = make_loan(world)
     page = client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -135,7 +135,7 @@ def test_investor_info_needs_consent_or_nda_and_feeds_the_watch_list(world):
     assert {"collection_call", "investor_call", "site_visit", "watch_list"} <= tasks
 
 
-def test_judged_class_is_never_below_floor_and_needs_another_signer(world):
+def _judged_class_is_never_below_floor_and_needs_another_signer(world):
     loan = make_loan(world)
     am, rm, rm2 = world.actor("s_am"), world.actor("s_rm"), world.actor("s_rm2")
     set_business_date(world, dt.date(2026, 3, 1))  # 14 days past due: special mention floor
@@ -154,7 +154,7 @@ def test_judged_class_is_never_below_floor_and_needs_another_signer(world):
     assert [c["status"] for c in history] == ["proposed", "approved"]
 
 
-def test_judgement_due_notice_after_a_quarter(world):
+def _judgement_due_notice_after_a_quarter(world):
     loan = make_loan(world, start=dt.date(2025, 10, 15), months=24)
     am = world.actor("s_am")
     set_business_date(world, dt.date(2026, 1, 20))
@@ -167,7 +167,7 @@ def test_judgement_due_notice_after_a_quarter(world):
     assert "judgement_due" in kinds
 
 
-def test_milestones_reviews_and_tasks_are_audited(world):
+def _milestones_reviews_and_tasks_are_audited(world):
     loan = make_loan(
         world,
         milestones=[{"kind": "product_launch", "text": "Launch the v2 chip", "due": "2026-02-01"}],
@@ -192,3 +192,10 @@ def test_milestones_reviews_and_tasks_are_audited(world):
     added = mon.add_to_watch(world.db, rm, loan, reason="launch slipped")
     removed = mon.remove_from_watch(world.db, rm, added["id"], reason="launched")
     assert removed["removed_on"] is not None
+
+
+def test_milestones_judged_class_and_judgement_due(world):
+    """One database setup for several checks (each on its own loans)."""
+    _milestones_reviews_and_tasks_are_audited(world)
+    _judged_class_is_never_below_floor_and_needs_another_signer(world)
+    _judgement_due_notice_after_a_quarter(world)

@@ -24,7 +24,7 @@ def _count(world, loan_id: int) -> int:
         return int(s.scalar(select(func.count(SvcEvent.id)).where(SvcEvent.loan_id == loan_id)))
 
 
-def test_idempotent_retry_returns_first_result_and_creates_nothing(world):
+def _idempotent_retry_returns_first_result_and_creates_nothing(world):
     loan = make_loan(world)
     am = world.actor("s_am")
     first = svc.record_payment(world.db, am, loan, amount="5000.00", idempotency_key="pay-1")
@@ -70,7 +70,7 @@ def test_concurrent_retries_with_one_key_create_one_event(world):
     assert _count(world, loan) == 1
 
 
-def test_balances_equal_a_pure_replay_of_the_stored_events(world):
+def _balances_equal_a_pure_replay_of_the_stored_events(world):
     loan = make_loan(world)
     am = world.actor("s_am")
     set_business_date(world, dt.date(2026, 5, 20))
@@ -92,7 +92,7 @@ def test_balances_equal_a_pure_replay_of_the_stored_events(world):
     assert Decimal(view["balances"]["total_paid"]) == Decimal("21327.97")
 
 
-def test_prepayment_modes_rebuild_the_schedule(world):
+def _prepayment_modes_rebuild_the_schedule(world):
     am = world.actor("s_am")
     set_business_date(world, dt.date(2026, 3, 1))
     a = make_loan(world)
@@ -112,7 +112,7 @@ def test_prepayment_modes_rebuild_the_schedule(world):
         svc.record_payment(world.db, am, a, amount="1.00", kind="repayment", mode="reduce-term")
 
 
-def test_value_dates_and_amounts_are_checked(world):
+def _value_dates_and_amounts_are_checked(world):
     loan = make_loan(world)
     am = world.actor("s_am")
     for bad in ("0", "-5", "1.001", "abc"):
@@ -157,7 +157,7 @@ def test_reversal_is_maker_checker_and_replays_without_the_event(world):
     assert {"servicing.reversal_requested", "servicing.reversal_approved"} <= commands
 
 
-def test_account_manager_cannot_check_and_other_bank_sees_nothing(world):
+def _account_manager_cannot_check_and_other_bank_sees_nothing(world):
     loan = make_loan(world)
     am = world.actor("s_am")
     paid = svc.record_payment(world.db, am, loan, amount="100.00")
@@ -174,7 +174,7 @@ def test_account_manager_cannot_check_and_other_bank_sees_nothing(world):
     assert all(x["id"] != loan for x in svc.loans(world.db, other))
 
 
-def test_entering_the_same_events_in_any_order_gives_the_same_balances(world):
+def _entering_the_same_events_in_any_order_gives_the_same_balances(world):
     am = world.actor("s_am")
     set_business_date(world, dt.date(2026, 6, 1))
     events = [
@@ -197,3 +197,17 @@ def test_entering_the_same_events_in_any_order_gives_the_same_balances(world):
         seen.append(balances)
     assert seen[0] == seen[1] == seen[2]
     assert seen[0]["total_paid"] == "45951.20"  # the fee is charged, not paid
+
+
+def test_idempotency_validation_and_tenancy(world):
+    """One database setup for several checks (each on its own loans)."""
+    _idempotent_retry_returns_first_result_and_creates_nothing(world)
+    _value_dates_and_amounts_are_checked(world)
+    _account_manager_cannot_check_and_other_bank_sees_nothing(world)
+
+
+def test_replay_backdating_order_and_prepayment(world):
+    """One database setup for several checks (each on its own loans)."""
+    _balances_equal_a_pure_replay_of_the_stored_events(world)
+    _prepayment_modes_rebuild_the_schedule(world)
+    _entering_the_same_events_in_any_order_gives_the_same_balances(world)

@@ -15,7 +15,7 @@ from techfin.services.errors import Forbidden, ValidationFailed
 from techfin.store.tables import AuditEntry
 
 
-def test_extension_continues_the_principal_to_the_new_maturity(world):
+def _extension_continues_the_principal_to_the_new_maturity(world):
     loan = make_loan(world, months=6, method="equal-principal")
     am, ap = world.actor("s_am"), world.actor("s_ap")
     set_business_date(world, dt.date(2026, 4, 20))
@@ -43,7 +43,7 @@ def test_extension_continues_the_principal_to_the_new_maturity(world):
         svc.extend_loan(world.db, ap, loan, new_maturity=dt.date(2027, 6, 15), reason="more")
 
 
-def test_restructuring_sets_the_substandard_floor_and_backdating_still_replays(world):
+def _restructuring_sets_the_substandard_floor_and_backdating_still_replays(world):
     loan = make_loan(world)
     am, ap = world.actor("s_am"), world.actor("s_ap")
     set_business_date(world, dt.date(2026, 5, 1))
@@ -117,3 +117,9 @@ def test_renewal_needs_the_process_before_maturity(world):
     view = svc.loan_view(world.db, ap, loan, as_of=dt.date(2027, 1, 20))
     assert view["balances"]["schedule_kind"] == "renewal"
     assert view["floor"]["value"] in ("normal", "special_mention")
+
+
+def test_extension_and_restructuring(world):
+    """One database setup for several checks (each on its own loans)."""
+    _extension_continues_the_principal_to_the_new_maturity(world)
+    _restructuring_sets_the_substandard_floor_and_backdating_still_replays(world)
