@@ -142,6 +142,7 @@ def build_orig_world(db: Database) -> OrigWorld:
             ("a_am", "account_manager", "ZGC"),
             ("a_am2", "account_manager", "ZGC"),
             ("a_reviewer", "reviewer", "ZGC"),
+            ("a_reviewer2", "reviewer", "ZGC"),
             ("a_approver", "approver", "ZGC"),
             ("a_bj_approver", "approver", "BJ"),
             ("a_ho_approver", "approver", "HO"),

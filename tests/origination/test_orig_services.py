@@ -472,3 +472,23 @@ def test_the_disbursement_check_rechecks_the_credit_line(sqlite_world):
     o.check_disbursement(w.db, w.actor("a_risk"), requests[0]["id"], approve=True, reason="ok")
     with pytest.raises(Conflict, match=r"exceeds the available 500,000\.00"):
         o.check_disbursement(w.db, w.actor("a_risk"), requests[1]["id"], approve=True, reason="ok")
+
+
+def test_dedicated_tech_channel_reviewers(sqlite_world):
+    w = sqlite_world
+    tech = _submitted(w)
+    ordinary = _submitted(w, enterprise_id=w.other_enterprise_id)
+    assert ordinary["channel"] == "ordinary"
+    with pytest.raises(Forbidden):  # only an admin designates
+        o.designate_channel_staff(w.db, w.actor("a_reviewer"), username="a_reviewer")
+    o.designate_channel_staff(w.db, w.actor("a_admin"), username="a_reviewer")
+    assert o.channel_staff(w.db, w.actor("a_am")) == [
+        {"username": "a_reviewer", "role": "reviewer", "channel": "tech"}
+    ]
+    assert [a["id"] for a in o.queue(w.db, w.actor("a_reviewer2"))] == [ordinary["id"]]
+    with pytest.raises(Forbidden, match="dedicated reviewers"):
+        o.review(w.db, w.actor("a_reviewer2"), tech["id"], opinion="not mine")
+    assert o.review(w.db, w.actor("a_reviewer2"), ordinary["id"], opinion="ok")["status"]
+    assert o.review(w.db, w.actor("a_reviewer"), tech["id"], opinion="ok")["status"] == "experts"
+    with pytest.raises(ValidationFailed):
+        o.designate_channel_staff(w.db, w.actor("a_admin"), username="a_am")

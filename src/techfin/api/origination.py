@@ -118,6 +118,11 @@ class GroupLinkIn(BaseModel):
     as_of: dt.date | None = None
 
 
+class StaffIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    channel: str = "tech"
+
+
 class QuotaIn(BaseModel):
     branch_id: int
     period_start: dt.date
@@ -270,3 +275,14 @@ def tech_quota(body: QuotaIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 @router.get("/branches/{branch_id}/tech-quota")
 def quota_usage(branch_id: int, actor: ActorDep, db: DbDep) -> list[dict[str, Any]]:
     return svc.quota_usage(db, actor, branch_id)
+
+
+@router.post("/channel-staff", status_code=201)
+def designate_staff(body: StaffIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """Dedicate a reviewer or approver to the tech channel (admin)."""
+    return svc.designate_channel_staff(db, actor, username=body.username, channel=body.channel)
+
+
+@router.get("/channel-staff")
+def list_staff(actor: ActorDep, db: DbDep) -> list[dict[str, Any]]:
+    return svc.channel_staff(db, actor)

@@ -56,6 +56,7 @@ from techfin.store.tables import AnnualFinancials, Branch, Enterprise, Expert, U
 from techfin.store.tables_origination import (
     Application,
     ApplicationEvent,
+    ChannelStaff,
     CommitteeVote,
     Contract,
     ContractCondition,
@@ -674,6 +675,7 @@ def review(
         _require_status(app, "submitted")
         if actor.user_id == app.prepared_by:
             raise Forbidden("maker-checker: you prepared this application and cannot review it")
+        _check_dedicated(session, app, actor, Role.REVIEWER)
         app.reviewed_by = actor.user_id
         app.review_opinion = text
         opinions = session.scalars(
@@ -694,6 +696,80 @@ def review(
             session, actor, "origination.review", f"application:{app.id}", reason=text, after=nxt
         )
         return _view(session, app)
+
+
+# --- dedicated tech-channel staff ---------------------------------------------------------------
+
+
+def designate_channel_staff(
+    db: Database, actor: Actor, *, username: str, channel: str = "tech"
+) -> dict[str, Any]:
+    """An institution's admin dedicates a reviewer or approver to the tech channel."""
+    require_role(actor, [Role.ADMIN], "designating tech-channel staff")
+    if channel != "tech":
+        raise ValidationFailed("only the tech channel has dedicated staff", field="channel")
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("user not found")
+        require_institution(actor, user.institution_id, "user")
+        if user.role not in (Role.REVIEWER.value, Role.APPROVER.value):
+            raise ValidationFailed("dedicated staff are reviewers or approvers", field="username")
+        assert user.institution_id is not None
+        exists = session.scalar(
+            select(ChannelStaff).where(
+                ChannelStaff.institution_id == user.institution_id,
+                ChannelStaff.user_id == user.id,
+                ChannelStaff.channel == channel,
+            )
+        )
+        if exists is None:
+            session.add(
+                ChannelStaff(
+                    institution_id=user.institution_id,
+                    user_id=user.id,
+                    channel=channel,
+                    role=user.role,
+                    designated_by=actor.username,
+                )
+            )
+            audit.record(
+                session, actor, "origination.channel_staff", f"user:{username}", after=channel
+            )
+        return {"username": username, "role": user.role, "channel": channel}
+
+
+def channel_staff(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    require_role(actor, BANK_STAFF, "reading tech-channel staff")
+    with db.read() as session:
+        rows = session.execute(
+            select(ChannelStaff, User.username)
+            .join(User, User.id == ChannelStaff.user_id)
+            .where(ChannelStaff.institution_id == actor.institution_id)
+            .order_by(ChannelStaff.id)
+        ).all()
+        return [{"username": u, "role": c.role, "channel": c.channel} for c, u in rows]
+
+
+def _dedicated(session: Session, institution_id: int, role: Role) -> set[int]:
+    return set(
+        session.scalars(
+            select(ChannelStaff.user_id).where(
+                ChannelStaff.institution_id == institution_id,
+                ChannelStaff.channel == "tech",
+                ChannelStaff.role == role.value,
+            )
+        )
+    )
+
+
+def _check_dedicated(session: Session, app: Application, actor: Actor, role: Role) -> None:
+    """In the tech channel, only the dedicated reviewers (approvers) act, once any are named."""
+    if actor.is_system or app.channel != "tech":
+        return
+    staff = _dedicated(session, app.institution_id, role)
+    if staff and actor.user_id not in staff:
+        raise Forbidden(f"the tech channel has dedicated {role.value}s; you are not one of them")
 
 
 # --- expert committee ---------------------------------------------------------------------------
@@ -884,6 +960,7 @@ def decide(
         app = _app(session, actor, application_id)
         _not_party(app, actor, "decide")
         _require_status(app, "decision")
+        _check_dedicated(session, app, actor, Role.APPROVER)
         result: dict[str, Any] = {"decision": decision}
         if decision in ("approve", "reduce"):
             amount, rate = _approved_terms(app, approved_amount, approved_rate)
@@ -1820,8 +1897,18 @@ def queue(db: Database, actor: Actor) -> list[dict[str, Any]]:
         if actor.role is Role.ACCOUNT_MANAGER:
             stmt = stmt.where(Application.prepared_by == actor.user_id)
         out = []
+        dedicated: set[int] = set()
+        if actor.role in (Role.REVIEWER, Role.APPROVER) and actor.institution_id is not None:
+            dedicated = _dedicated(session, actor.institution_id, actor.role)
         for a in session.scalars(stmt):
             if actor.role in (Role.REVIEWER, Role.APPROVER) and actor.user_id in (a.prepared_by,):
+                continue
+            if (
+                a.channel == "tech"
+                and a.status in ("submitted", "decision")
+                and dedicated
+                and actor.user_id not in dedicated
+            ):
                 continue
             if actor.role is Role.APPROVER and a.reviewed_by == actor.user_id:
                 continue

@@ -302,3 +302,18 @@ class TechQuotaUse(Base):
     on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ChannelStaff(Base):
+    """A reviewer or approver dedicated to the tech channel (guidance art. 11). When an
+    institution designates any for a role, only they act on tech-channel applications in it."""
+
+    __tablename__ = "orig_channel_staff"
+    __table_args__ = (UniqueConstraint("institution_id", "user_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16), default="tech")
+    role: Mapped[str] = mapped_column(String(32))
+    designated_by: Mapped[str] = mapped_column(String(64))
+    designated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
