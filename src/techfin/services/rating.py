@@ -208,7 +208,12 @@ def _score_model(model: Any, values: dict[str, Any]) -> dict[str, Any]:
             X[name] = np.array([v], dtype=object)
         else:
             X[name] = np.array([np.nan if v is None else float(v)], dtype=np.float64)
-    out = model.rate(X)
+    from techfin.rating import RatingInputError
+
+    try:
+        out = model.rate(X)
+    except (RatingInputError, ValueError) as exc:
+        raise Conflict(f"the model cannot score this enterprise: {exc}", field="model") from exc
     reasons = [str(out[k][0]) for k in sorted(out) if k.startswith("reason_") and out[k][0]]
     return {
         "score": float(out["score"][0]),
