@@ -1949,6 +1949,22 @@ def applications(db: Database, actor: Actor, limit: int = 200) -> list[dict[str,
         return [_row(session, a) for a in session.scalars(stmt)]
 
 
+STEP_ORDER = (
+    "submit",
+    "review",
+    "expert_advice",
+    "refer",
+    "approve",
+    "reduce",
+    "reject",
+    "return",
+    "committee",
+    "contract",
+    "condition_met",
+    "disburse",
+)
+
+
 def channel_times(db: Database, actor: Actor) -> dict[str, Any]:
     """Mean elapsed hours per step, tech channel beside the ordinary one (guidance art. 11
     asks the separate channel to be faster), with the number of steps measured."""
@@ -1967,7 +1983,8 @@ def channel_times(db: Database, actor: Actor) -> dict[str, Any]:
             channel = evs[-1].channel
             for step in _elapsed(evs):
                 sums.setdefault((step["step"], channel), []).append(step["hours"])
-    steps = sorted({s for s, _ in sums})
+    order = [*STEP_ORDER, *sorted({s for s, _ in sums} - set(STEP_ORDER))]
+    steps = [s for s in order if any(k == s for k, _ in sums)]
     rows = []
     for s in steps:
         row: dict[str, Any] = {"step": s}
