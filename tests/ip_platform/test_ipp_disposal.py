@@ -101,6 +101,10 @@ def test_judicial_auction_floors_rounds_and_recovery(world):
             costs=Decimal("18000"),
             idempotency_key="other",
         )
+    pledge = ip_pledges.pledge_detail(world.db, rm, pid, dt.date(2027, 3, 2))
+    assert (
+        pledge["status"] == "released" and pledge["release_reason"] == "disposed (judicial_auction)"
+    )
     rates = ip_disposal.recovery_rates(world.db, rm)
     assert rates[0]["recovery_rate"] == "0.6962"
     ag1 = ip_valuation.list_agencies(world.db, rm)[0]

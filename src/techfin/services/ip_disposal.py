@@ -31,6 +31,7 @@ from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, Role
 from techfin.services.errors import Conflict, NotFound, ValidationFailed
+from techfin.services.ip_pledges import end_pledge
 from techfin.services.ip_valuation import latest_accepted, record_agency_outcome
 from techfin.store.db import Database
 from techfin.store.tables_ip import IpAuctionRound, IpDisposal, IpPledge, IpPledgeItem
@@ -253,6 +254,9 @@ def close_disposal(
         disposal.idempotency_key = idempotency_key
         if sale is not None:
             _track_agencies(session, disposal, price, closed_on)
+            pledge = session.get(IpPledge, disposal.pledge_id)
+            if pledge is not None and pledge.status == "registered":
+                end_pledge(session, pledge, closed_on, f"disposed ({disposal.route})")
         audit.record(
             session,
             actor,

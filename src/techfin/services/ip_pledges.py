@@ -365,20 +365,7 @@ def release_pledge(
             raise Conflict(f"pledge is {pledge.status}, not registered", field="status")
         if pledge.registered_on and released_on < pledge.registered_on:
             raise ValidationFailed("released before it was registered", field="released_on")
-        pledge.status = "released"
-        pledge.released_on = released_on
-        pledge.release_reason = reason.strip()
-        for _item, row in _items(session, pledge):
-            record_platform_event(
-                session,
-                row.id,
-                LegalEvent(
-                    EventKind.PLEDGE_RELEASED,
-                    released_on,
-                    reference=pledge.registration_no,
-                    party=_institution_code(session, pledge.institution_id),
-                ),
-            )
+        end_pledge(session, pledge, released_on, reason.strip())
         audit.record(
             session,
             actor,
@@ -389,6 +376,25 @@ def release_pledge(
             after=released_on,
         )
         return _pledge_dict(session, pledge, released_on)
+
+
+def end_pledge(session: Session, pledge: IpPledge, on: dt.date, reason: str) -> None:
+    """Mark a registered pledge released and add the release to its patents' events (in the
+    caller's transaction: a release, or the sale of the pool in a disposal)."""
+    pledge.status = "released"
+    pledge.released_on = on
+    pledge.release_reason = reason
+    for _item, row in _items(session, pledge):
+        record_platform_event(
+            session,
+            row.id,
+            LegalEvent(
+                EventKind.PLEDGE_RELEASED,
+                on,
+                reference=pledge.registration_no,
+                party=_institution_code(session, pledge.institution_id),
+            ),
+        )
 
 
 def set_balance(
