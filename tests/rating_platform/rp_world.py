@@ -21,6 +21,7 @@ from techfin.store.tables import (
     Patent,
     SocialSecurityRecord,
     TaxRecord,
+    UtilityRecord,
 )
 
 PASSWORD = "correct-horse-1"
@@ -107,6 +108,12 @@ def build_world(db: Database) -> World:
                     declared_revenue=_money(5_000_000 if i < 4 else 6_000_000),
                     tax_credit_grade="A" if i == 7 else None,
                     as_of=AS_OF,
+                )
+            )
+        for i, q in enumerate(quarters):
+            s.add(
+                UtilityRecord(
+                    enterprise_id=a, quarter=q, power_kwh=1000 if i < 4 else 1200, as_of=AS_OF
                 )
             )
         for closed, amount, lead in (

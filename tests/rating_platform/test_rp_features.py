@@ -47,6 +47,8 @@ def test_features_from_the_hub_equal_hand_computed_values(world: World) -> None:
     # negative list: the enforcement case is closed
     assert (v["enforcement_open"], v["dishonest_judgment_debtor"]) == (0, 0)
     assert v["titles_valid"] == ["hnte"]
+    # utilities: 4 x 1200 kWh over 4 x 1000
+    assert (v["power_kwh_12m"], v["power_growth"]) == (4800, "0.2000")
     # patents: granted P1 (invention, in force), P2 (invention, lapsed), P3 (utility, in force)
     assert (v["class_i_ip_count"], v["class_ii_ip_count"]) == (1, 1)
     assert v["high_value_patents"] == 1  # P1 maintained over 10 years
@@ -109,6 +111,10 @@ def test_catalogue_documents_every_feature() -> None:
     for e in cat["features"]:
         assert e["definition"] and e["unit"] and e["source"] and e["missing"] in ("missing", "zero")
         assert e["hub_source"] or e["note"], e["name"]
+    extra = {e["name"]: e for e in cat["extra"]}
+    assert {"power_growth", "tax_paid_12m", "titles_valid"} <= set(extra)
+    for e in extra.values():
+        assert e["definition"] and e["unit"] and e["source"] and e["missing"], e["name"]
 
 
 # --- pure functions -----------------------------------------------------------------------

@@ -171,6 +171,83 @@ def catalogue() -> tuple[CatalogueEntry, ...]:
     return tuple(out)
 
 
+# Features the hub adds beside the rating catalogue (not used by the expert scorecard; a
+# statistical model may use them). The bank–tax/customs ones are `signals.CATALOGUE`.
+_EXTRA = (
+    (
+        "power_kwh_12m",
+        "power used over the last 4 quarters",
+        "kWh",
+        "utility_records",
+        "None with fewer than 4 quarters",
+    ),
+    (
+        "power_growth",
+        "power_kwh_12m ÷ the 4 quarters before − 1",
+        "fraction",
+        "utility_records",
+        "None with fewer than 8 quarters or a zero base",
+    ),
+    (
+        "insured_staff",
+        "insured staff in the latest quarter up to as-of",
+        "persons",
+        "social_security_records",
+        "None without records",
+    ),
+    ("patents_granted", "patents granted on or before as-of", "count", "patents", "0"),
+    (
+        "credit_balance_wan",
+        "outstanding balance over all lenders",
+        "万元",
+        "credit_register_loans",
+        "0",
+    ),
+    (
+        "financials_year",
+        "fiscal year of the statements used",
+        "year",
+        "annual_financials",
+        "None without a closed year",
+    ),
+    (
+        "revenue_growth_annual",
+        "revenue growth, last closed fiscal year over the one before",
+        "fraction",
+        "annual_financials",
+        "None without two consecutive years",
+    ),
+    (
+        "titles_valid",
+        "government titles valid on as-of (高企, 专精特新, …)",
+        "list",
+        "granted_titles",
+        "empty list",
+    ),
+)
+
+
+@cache
+def extra_catalogue() -> tuple[CatalogueEntry, ...]:
+    from techfin.enterprises.signals import CATALOGUE as SIGNALS
+
+    out = [CatalogueEntry(n, "hub", d, u, src, m, src) for n, d, u, src, m in _EXTRA]
+    out += [
+        CatalogueEntry(
+            f.name,
+            "signals",
+            f.definition,
+            f.unit,
+            f.source,
+            f.missing,
+            f"{f.source}_records (signals.tax_customs_signals)",
+        )
+        for f in SIGNALS
+        if f.name not in {"revenue_growth", "export_growth", "tax_credit_grade"}
+    ]
+    return tuple(out)
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -339,6 +416,28 @@ def team_features(social: Iterable[Mapping[str, Any]], as_of: dt.date) -> dict[s
         mean = (now + before) / 2
         out["headcount_churn"] = None if mean == 0 else _q(abs(now - before) / mean)
     return out
+
+
+# --- utilities ----------------------------------------------------------------------------
+
+
+def utility_features(utility: Iterable[Mapping[str, Any]], as_of: dt.date) -> dict[str, Any]:
+    """Power use as an activity signal: kWh over the last 4 quarters up to `as_of`'s quarter
+    (None with fewer than 4) and its growth over the 4 before (None with fewer than 8 or a
+    zero base)."""
+    upto = _quarter_key(quarter_of(as_of))
+    rows = sorted(
+        (r for r in utility if _quarter_key(str(r["quarter"])) <= upto),
+        key=lambda r: _quarter_key(str(r["quarter"])),
+    )
+    last4 = sum(int(r["power_kwh"] or 0) for r in rows[-4:])
+    prev4 = sum(int(r["power_kwh"] or 0) for r in rows[-8:-4])
+    return {
+        "power_kwh_12m": last4 if len(rows) >= 4 else None,
+        "power_growth": (
+            _q(Decimal(last4) / Decimal(prev4) - 1) if len(rows) >= 8 and prev4 else None
+        ),
+    }
 
 
 # --- patents ------------------------------------------------------------------------------
@@ -635,6 +734,7 @@ class EnterpriseRecords:
     social_security: Sequence[Mapping[str, Any]] = ()
     tax: Sequence[Mapping[str, Any]] = ()
     customs: Sequence[Mapping[str, Any]] = ()
+    utility: Sequence[Mapping[str, Any]] = ()
     patents: Sequence[PatentFacts] = ()
     funding_rounds: Sequence[Mapping[str, Any]] = ()
     credit_loans: Sequence[Mapping[str, Any]] = ()
@@ -686,6 +786,7 @@ def compute_features(records: EnterpriseRecords, as_of: dt.date, cohorts: Cohort
     values.update(equity_features(records.funding_rounds, as_of, records.known_investors))
     values.update(rd_and_financial_features(records.financials, as_of))
     values.update(team_features(records.social_security, as_of))
+    values.update(utility_features(records.utility, as_of))
     values.update(patent_features(records.patents, cohorts, as_of))
     values.update(credit_register_features(records.credit_loans))
     values.update(negative_features(records.court, as_of))

@@ -39,6 +39,7 @@ from techfin.store.tables import (
     Patent,
     SocialSecurityRecord,
     TaxRecord,
+    UtilityRecord,
 )
 
 READERS = (
@@ -66,6 +67,7 @@ _COLUMNS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "social_security": (SocialSecurityRecord, ("quarter", "insured_staff")),
     "tax": (TaxRecord, ("quarter", "vat", "cit", "declared_revenue", "tax_credit_grade")),
     "customs": (CustomsRecord, ("quarter", "exports", "imports")),
+    "utility": (UtilityRecord, ("quarter", "power_kwh", "water_m3")),
     "funding_rounds": (FundingRound, ("stage", "closed_on", "amount", "lead_investor")),
     "credit_loans": (
         CreditRegisterLoan,
@@ -267,4 +269,5 @@ def catalogue() -> dict[str, Any]:
     return {
         "version": F.catalogue_version(),
         "features": [e.to_dict() for e in F.catalogue()],
+        "extra": [e.to_dict() for e in F.extra_catalogue()],
     }
