@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "servicing_0001"
 down_revision = "origination_0001"
 branch_labels = ("servicing",)
