@@ -43,6 +43,12 @@ from techfin.store.tables import (
 )
 
 DEMO_AS_OF = dt.date(2026, 10, 31)
+
+# Capabilities that seed their own demo data over the loaded world: a module with
+# `seed(db, *, as_of) -> dict` (each in its own transactions, after the world has landed).
+DEMO_SEEDERS = [
+    "techfin.services.ip_demo",
+]
 PATENT_KIND = {
     "invention": "invention",
     "utility_model": "utility",
@@ -105,6 +111,10 @@ def load(
             after={k: counts[k] for k in sorted(counts)},
         )
     report: dict[str, Any] = dict(sorted(counts.items()))
+    import importlib
+
+    for name in DEMO_SEEDERS:
+        report[name.rsplit(".", 1)[-1]] = importlib.import_module(name).seed(db, as_of=as_of)
     report["seconds"] = time.perf_counter() - started
     report["seed"] = seed
     return report
