@@ -200,3 +200,13 @@ def test_checked_patent_validates_the_number_and_reads_the_type() -> None:
     assert p.patent_type is PatentType.INVENTION and p.owners == ("A Co",)
     with pytest.raises(ValueError, match="check"):
         checked_patent("200710308494.1", date(2007, 12, 1))
+
+
+def test_loan_equal_to_collateral_value_is_no_breach() -> None:
+    """636,671.67 appraised × 25 % = 159,167.9175 of collateral: a loan of 159,167.91 is within
+    it and must not be flagged (rounding the target down to 0.2499 used to flag it)."""
+    items = [PledgedItem("P1", "invention", D("636671.67"))]
+    within = position(D("159167.91"), items, pledge_policy())
+    assert not within.breach and within.repayment_to_restore == 0
+    over = position(D("159200.00"), items, pledge_policy())
+    assert over.breach and over.repayment_to_restore > 0

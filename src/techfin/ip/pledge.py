@@ -322,9 +322,12 @@ def position(
         if value > 0
         else sum((i.appraised_value * policy.pledge_rate(i.ip_type) for i in items), ZERO)
     )
-    target = quantize(basis_coll / basis, 4, Rounding.DOWN) if basis > 0 else ZERO
+    # Decide on the exact target: a loan exactly equal to the collateral value is no breach
+    # (rounding the target down first made it one). The rounded figure is for display.
+    exact = basis_coll / basis if basis > 0 else ZERO
+    target = quantize(exact, 4, Rounding.DOWN)
     current = ltv(balance, value)
-    breach = balance > 0 and (value <= 0 or balance > (target + policy.ltv_tolerance) * value)
+    breach = balance > 0 and (value <= 0 or balance > (exact + policy.ltv_tolerance) * value)
     return Position(
         loan=balance,
         appraised_value=value,
@@ -332,7 +335,7 @@ def position(
         ltv=current,
         target_ltv=target,
         breach=breach,
-        repayment_to_restore=repayment_to_restore(balance, value, target),
-        top_up_needed=top_up_needed(balance, value, target),
+        repayment_to_restore=repayment_to_restore(balance, value, exact),
+        top_up_needed=top_up_needed(balance, value, exact),
         policy=f"{policy.name}@{policy.version}",
     )
