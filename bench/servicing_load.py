@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/servicing_load.py [--clients 50] [--seconds 60] [--loans 200]
 
-A fresh PostgreSQL database (created here, dropped at the end) is migrated; a bank, its staff
-and `--loans` disbursed loans are written straight into origination's tables (the origination
-API's full path needs experts, committees and conditions per application; see
-docs/benchmarks/servicing-load.md). A real server process (`techfin serve`) is started; then
-`--clients` concurrent API clients post repayments for `--seconds`, each with a fresh
+A fresh PostgreSQL database (created here, dropped at the end) is migrated and given origination's
+test world (tests/origination/orig_world.py); a real server process (`techfin serve`) is
+started; then `--clients` concurrent API clients each create, review, approve, contract and
+disburse one application through the origination API and post repayments for `--seconds`
+(`--direct` instead writes `--loans` loans straight into origination's tables), each with a fresh
 `Idempotency-Key`, and about one in three is retried with the same key and body (a lost
 response), which must return the first result. It reports throughput and p50/p95/p99 latency,
 then checks that no event was lost or duplicated (the events in the database are exactly the
@@ -167,6 +167,106 @@ def build_world(url: str, loans: int) -> list[int]:
     return ids
 
 
+def build_orig(url: str) -> None:
+    """The origination engineers' test world (bank BANKA with branches and delegated limits,
+    staff of each role, experts, two enterprises that consented to credit assessment)."""
+    os.environ.setdefault("TECHFIN_FAST_PASSWORD_HASH", "1")
+    sys.path.insert(0, str(ROOT / "tests" / "origination"))
+    from orig_world import build_orig_world  # type: ignore[import-not-found]
+
+    from techfin.store.db import Database
+    from techfin.store.migrate import upgrade
+
+    db = Database(url)
+    upgrade(db.engine)
+    build_orig_world(db)
+    db.dispose()
+
+
+IP = [{"kind": "ip", "ip_type": "invention", "appraised_value": "8000000", "patent": "ZL1"}]
+
+
+class Originator:
+    """Creates, reviews, approves, contracts and disburses one application through the
+    origination API (the path of tests/origination/test_orig_api.py)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.tokens: dict[str, dict[str, str]] = {}
+        self.lock = threading.Lock()
+
+    def auth(self, http: httpx.Client, username: str) -> dict[str, str]:
+        with self.lock:
+            if username not in self.tokens:
+                r = http.post("/api/token", json={"username": username, "password": PASSWORD})
+                r.raise_for_status()
+                self.tokens[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            return self.tokens[username]
+
+    def originate(self, http: httpx.Client, n: int, timed) -> int:
+        am = self.auth(http, "a_am")
+        rev = self.auth(http, "a_reviewer")
+        appr = self.auth(http, "a_approver")
+        risk = self.auth(http, "a_risk")
+        body = {
+            "enterprise_id": 1 + n % 2,
+            "product_code": "ip_pledge_loan",
+            "amount": "100000",
+            "term_months": 12,
+            "method": "annuity",
+            "guarantee": ["pledge"],
+            "collateral": IP,
+        }
+        app = timed("POST", "/api/origination/applications", am, body, 201)
+        aid = app["id"]
+        file = {
+            "investigation_report": "site visit",
+            "milestones": [{"kind": "funding_round", "text": "Series B", "due": "2027-06-30"}],
+        }
+        timed("POST", f"/api/origination/applications/{aid}/file", am, file, 200)
+        timed("POST", f"/api/origination/applications/{aid}/submit", am, None, 200)
+        r = timed(
+            "POST", f"/api/origination/applications/{aid}/review", rev, {"opinion": "ok"}, 200
+        )
+        if r["status"] == "experts":
+            r = timed("POST", f"/api/origination/applications/{aid}/experts", rev, {"seed": n}, 200)
+            for e in r["experts"]:
+                timed(
+                    "POST",
+                    f"/api/origination/applications/{aid}/opinion",
+                    self.auth(http, e["expert"]),
+                    {"score": 75, "support": True, "opinion": "ok"},
+                    200,
+                )
+        timed(
+            "POST",
+            f"/api/origination/applications/{aid}/decision",
+            appr,
+            {"decision": "approve", "reason": "ok"},
+            200,
+        )
+        ct = timed("POST", f"/api/origination/applications/{aid}/contract", am, None, 201)
+        for cond in ct["contract"]["conditions"]:
+            timed(
+                "POST", f"/api/origination/conditions/{cond['id']}/met", am, {"evidence": "x"}, 200
+            )
+        d = timed(
+            "POST",
+            f"/api/origination/contracts/{ct['contract']['id']}/disbursements",
+            {**am, "Idempotency-Key": f"draw-{aid}"},
+            {},
+            201,
+        )
+        chk = timed(
+            "POST",
+            f"/api/origination/disbursements/{d['id']}/check",
+            risk,
+            {"approve": True, "reason": "ok"},
+            200,
+        )
+        return int(chk["loan_id"])
+
+
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "TECHFIN_DATABASE_URL": url, "TECHFIN_SECRET_KEY": "load-bench"}
@@ -188,12 +288,20 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("server did not start")
 
 
-def run_load(base: str, loans: list[int], clients: int, seconds: float) -> dict:
+def run_load(
+    base: str,
+    loans: list[int],
+    clients: int,
+    seconds: float,
+    username: str,
+    originator: Originator | None = None,
+) -> dict:
     token = httpx.post(
-        base + "/api/token", json={"username": "load_am", "password": PASSWORD}
+        base + "/api/token", json={"username": username, "password": PASSWORD}
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
+    orig_latencies: list[float] = []
     acked: dict[str, tuple[int, Decimal, str]] = {}  # key -> (loan, amount, event id)
     problems: list[str] = []
     statuses: dict[int, int] = defaultdict(int)
@@ -203,8 +311,29 @@ def run_load(base: str, loans: list[int], clients: int, seconds: float) -> dict:
     def client(n: int) -> None:
         rng = random.Random(n)
         with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            if originator is not None:
+
+                def timed(method, path, hdrs, body, expect):
+                    t0 = time.perf_counter()
+                    r = http.request(method, path, headers=hdrs, json=body)
+                    with lock:
+                        orig_latencies.append((time.perf_counter() - t0) * 1000)
+                        statuses[r.status_code] += 1
+                    if r.status_code != expect:
+                        raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
+                    return r.json()
+
+                try:
+                    loan_id = originator.originate(http, n, timed)
+                except Exception as exc:
+                    with lock:
+                        problems.append(f"origination by client {n} failed: {exc}")
+                    return
+                with lock:
+                    loans.append(loan_id)
             while time.monotonic() < deadline:
-                loan = rng.choice(loans)
+                with lock:
+                    loan = rng.choice(loans)
                 amount = Decimal(rng.randrange(100, 50000)) / 100
                 key = uuid.uuid4().hex
                 body = {"amount": str(amount)}
@@ -243,6 +372,7 @@ def run_load(base: str, loans: list[int], clients: int, seconds: float) -> dict:
     elapsed = time.monotonic() - started
     return {
         "latencies": latencies,
+        "orig_latencies": orig_latencies,
         "acked": acked,
         "problems": problems,
         "statuses": dict(statuses),
@@ -313,6 +443,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--loans", type=int, default=200)
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="write --loans loans straight into the tables instead of originating one per "
+        "client through the origination API during the run",
+    )
     args = parser.parse_args()
     name = f"techfin_load_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -322,11 +458,25 @@ def main() -> None:
     process = None
     try:
         t0 = time.perf_counter()
-        loans = build_world(url, args.loans)
-        print(f"setup: {len(loans)} loans in a fresh database in {time.perf_counter() - t0:.1f} s")
+        if args.direct:
+            loans = build_world(url, args.loans)
+            username, originator = "load_am", None
+            print(
+                f"setup: {len(loans)} loans written directly, fresh database, "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
+        else:
+            build_orig(url)
+            loans, username = [], "a_am"
+            print(f"setup: origination world in a fresh database, {time.perf_counter() - t0:.1f} s")
         process, base = start_server(url)
-        load = run_load(base, loans, args.clients, args.seconds)
+        if not args.direct:
+            originator = Originator(base)
+        load = run_load(base, loans, args.clients, args.seconds, username, originator)
         lat = sorted(load["latencies"])
+        if not lat:
+            print(f"FAILED: no repayment was posted; problems: {load['problems'][:5]}")
+            sys.exit(1)
         q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [lat[0]] * 99
         requests = len(lat)
         print(
@@ -334,7 +484,18 @@ def main() -> None:
             f"({requests / load['elapsed']:.1f}/s), new events {len(load['acked'])} "
             f"({len(load['acked']) / load['elapsed']:.1f}/s), statuses {load['statuses']}"
         )
-        print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {lat[-1]:.1f}")
+        print(
+            f"repayment latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  "
+            f"max {lat[-1]:.1f}"
+        )
+        olat = sorted(load["orig_latencies"])
+        if len(olat) >= 2:
+            oq = statistics.quantiles(olat, n=100)
+            print(
+                f"origination: {len(loans)} loans created, approved and disbursed over the API "
+                f"({len(olat)} calls); latency ms p50 {oq[49]:.1f}  p95 {oq[94]:.1f}  "
+                f"p99 {oq[98]:.1f}"
+            )
         errors = load["problems"] + reconcile(url, base, load, loans)
         if errors:
             print(f"FAILED: {len(errors)} problems; first: {errors[:5]}")
