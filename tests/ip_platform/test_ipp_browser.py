@@ -4,15 +4,8 @@ an alert, against a real server process."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from ipp_world import P_OK, PASSWORD, build_world
 
@@ -20,34 +13,11 @@ from techfin.services import ip_pledges
 from techfin.store.db import Database
 from techfin.store.migrate import upgrade
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (scripts/test.sh installs it)",
-    ),
-]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(tmp_path: Path):
+def server(tmp_path: Path, live_server):
     url = f"sqlite:///{tmp_path / 'ipp_browser.sqlite3'}"
     db = Database(url)
     upgrade(db.engine)
@@ -75,41 +45,13 @@ def server(tmp_path: Path):
     )
     ip_pledges.run_monitoring(db, world.actor("a_rm"), dt.date(2026, 11, 10))
     db.dispose()
-    port = _free_port()
-    env = {**os.environ, "TECHFIN_DATABASE_URL": url, "TECHFIN_SECRET_KEY": "browser-test"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "techfin", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(
-            process.stderr.read().decode() if process.stderr else "server did not start"
-        )
+    base = live_server(url)
     yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(chromium_page):
+    return chromium_page
 
 
 def test_risk_manager_acknowledges_an_alert(server, page):
