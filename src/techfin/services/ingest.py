@@ -180,11 +180,17 @@ def ingest_records(
     source = _source(source_name)
     if not records:
         raise ValidationFailed("no records", field="records")
-    canonical = json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
-    digest = hashlib.sha256(canonical).hexdigest()
+    digest, parsed = parse_records(source, records)
     previous = _previous(db, source.name, digest)
     if previous is not None:
         return previous
+    return _load(db, actor, source, label, digest, parsed, today or dt.date.today(), None)
+
+
+def parse_records(source: src.Source, records: list[Any]) -> tuple[str, ReadResult]:
+    """An API push as rows for `source`: the SHA-256 of its canonical JSON (for idempotency)
+    and the records keyed by field name (field names or their Chinese headers accepted)."""
+    canonical = json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
     mapping = source.header_map()
     rows = []
     for number, record in enumerate(records, start=1):
@@ -197,8 +203,7 @@ def ingest_records(
             if name:
                 values[name] = value
         rows.append(RawRow(number, values))
-    parsed = ReadResult("json", "utf-8", rows)
-    return _load(db, actor, source, label, digest, parsed, today or dt.date.today(), None)
+    return hashlib.sha256(canonical).hexdigest(), ReadResult("json", "utf-8", rows)
 
 
 def _source(name: str) -> src.Source:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -34,7 +33,14 @@ from techfin.services import audit
 from techfin.services.authz import require_role
 from techfin.services.context import Actor, Role
 from techfin.services.errors import NotFound, ValidationFailed
-from techfin.services.ingest import LoadReport, _previous, _rejected, _report_of, reason_kind
+from techfin.services.ingest import (
+    LoadReport,
+    _previous,
+    _rejected,
+    _report_of,
+    parse_records,
+    reason_kind,
+)
 from techfin.services.readers import FileRejected, RawRow, ReadResult, read
 from techfin.store.db import Database
 from techfin.store.tables import LoadBatch, QuarantinedRow, utcnow
@@ -258,24 +264,10 @@ def push_legal_events(
     _check_loader(actor)
     if not records:
         raise ValidationFailed("no records", field="records")
-    canonical = json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
-    digest = hashlib.sha256(canonical).hexdigest()
+    digest, parsed = parse_records(EVENT_SOURCE, records)
     previous = _previous(db, EVENT_SOURCE.name, digest)
     if previous is not None:
         return previous
-    mapping = EVENT_SOURCE.header_map()
-    rows = []
-    for number, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            rows.append(RawRow(number, {"value": str(record)[:500]}, "not a JSON object"))
-            continue
-        values = {}
-        for key, value in record.items():
-            name = mapping.get(src.header_key(str(key)))
-            if name:
-                values[name] = value
-        rows.append(RawRow(number, values))
-    parsed = ReadResult("json", "utf-8", rows)
     return _load(db, actor, label, digest, parsed, today or dt.date.today())
 
 
