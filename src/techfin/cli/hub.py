@@ -13,7 +13,7 @@ def ingest(
     source: str = typer.Argument(
         ...,
         help="registry, financials, social_security, tax, customs, "
-        "utilities, patents, credit_register, court, tech_transfer, "
+        "utilities, patents, patent_events, credit_register, court, tech_transfer, "
         "funding, titles",
     ),
     file: Path = typer.Argument(..., help="CSV (UTF-8 or GBK), JSON lines or XLSX."),
@@ -27,8 +27,9 @@ def ingest(
     from techfin.services import ingest as service
     from techfin.services.context import Actor
 
-    if source not in SOURCES:
-        fail(f"source: unknown {source!r}; one of {', '.join(SOURCES)}")
+    known = [*SOURCES, "patent_events"]
+    if source not in known:
+        fail(f"source: unknown {source!r}; one of {', '.join(known)}")
     if not file.exists():
         fail(f"file: no such file: {file}")
     db = _database()
@@ -45,9 +46,14 @@ def ingest(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = _service_call(
-            service.ingest_file, db, Actor.system("ingest"), source, file, progress=progress
-        )
+        if source == "patent_events":  # legal-status events feed the IP registry
+            from techfin.services import ip_registry
+
+            report = _service_call(ip_registry.load_legal_events, db, Actor.system("ingest"), file)
+        else:
+            report = _service_call(
+                service.ingest_file, db, Actor.system("ingest"), source, file, progress=progress
+            )
     if as_json:
         emit_json(report.to_dict())
     else:
