@@ -150,3 +150,49 @@ def test_non_admin_cannot_add_users(world):
             role="approver",
             institution_code="BANKA",
         )
+
+
+def test_a_system_job_reads_under_the_institutions_consent_and_is_logged(world):
+    from techfin.services.consent import Purpose, system_read
+    from techfin.store.tables import Institution
+
+    with world.db.read() as s:
+        bank_a = s.scalar(select(Institution.id).where(Institution.code == "BANKA"))
+    with world.db.transaction() as s:
+        assert (
+            system_read(
+                s,
+                institution_id=bank_a,
+                enterprise_id=world.enterprise_id,
+                purpose=Purpose.POST_LOAN_MONITORING,
+                what="post-loan monitoring",
+                on=TODAY,
+                job="eod",
+            )
+            is None
+        )  # no consent: nothing read, nothing logged
+    consent.grant(
+        world.db,
+        world.actor("ent1"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="BANKA",
+        purpose="post_loan_monitoring",
+        expires_on=TODAY + dt.timedelta(days=90),
+    )
+    with world.db.transaction() as s:
+        assert (
+            system_read(
+                s,
+                institution_id=bank_a,
+                enterprise_id=world.enterprise_id,
+                purpose=Purpose.POST_LOAN_MONITORING,
+                what="post-loan monitoring",
+                on=TODAY,
+                job="eod",
+            )
+            is not None
+        )
+    log = consent.access_log(world.db, world.actor("ent1"), world.enterprise_id)
+    assert [(a.user, a.institution, a.purpose) for a in log] == [
+        ("system:eod", "BANKA", "post_loan_monitoring")
+    ]

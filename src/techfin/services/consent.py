@@ -225,7 +225,48 @@ def checked_read(
         DataAccess(
             enterprise_id=enterprise_id,
             user_id=actor.user_id,
+            actor=actor.username,
             institution_id=actor.institution_id,
+            consent_id=consent.id,
+            purpose=purpose.value,
+            what=what,
+        )
+    )
+    return consent
+
+
+def system_read(
+    session: Session,
+    *,
+    institution_id: int,
+    enterprise_id: int,
+    purpose: Purpose,
+    what: str,
+    on: dt.date,
+    job: str,
+) -> Consent | None:
+    """A system job (day-end) reading shared data for an institution: needs that institution's
+    live consent like a person would, and is logged under the job's name. Returns None (and
+    reads nothing) when there is no live consent."""
+    consent = session.scalar(
+        select(Consent)
+        .where(
+            Consent.enterprise_id == enterprise_id,
+            Consent.grantee_institution_id == institution_id,
+            Consent.purpose == purpose.value,
+            Consent.revoked_at.is_(None),
+            Consent.expires_on >= on,
+        )
+        .order_by(Consent.expires_on.desc())
+    )
+    if consent is None:
+        return None
+    session.add(
+        DataAccess(
+            enterprise_id=enterprise_id,
+            user_id=None,
+            actor=f"system:{job}",
+            institution_id=institution_id,
             consent_id=consent.id,
             purpose=purpose.value,
             what=what,
@@ -254,10 +295,10 @@ def access_log(
     with db.read() as session:
         rows = session.execute(
             select(DataAccess, User.username, Institution.code)
-            .join(User, User.id == DataAccess.user_id)
+            .outerjoin(User, User.id == DataAccess.user_id)
             .join(Institution, Institution.id == DataAccess.institution_id)
             .where(DataAccess.enterprise_id == enterprise_id)
             .order_by(DataAccess.id.desc())
             .limit(limit)
         )
-        return [AccessView(a.at, u, c, a.purpose, a.what) for a, u, c in rows]
+        return [AccessView(a.at, u or a.actor, c, a.purpose, a.what) for a, u, c in rows]

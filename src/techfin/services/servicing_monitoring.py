@@ -22,7 +22,7 @@ from techfin.credit import warnings as ew
 from techfin.credit.classification import RiskClass
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
-from techfin.services.consent import Purpose, live_consent
+from techfin.services.consent import Purpose, live_consent, system_read
 from techfin.services.context import Actor, InstitutionKind, Role
 from techfin.services.eod import step
 from techfin.services.errors import Conflict, ConsentRequired, Forbidden, NotFound, ValidationFailed
@@ -38,7 +38,6 @@ from techfin.services.servicing import (
 )
 from techfin.store.db import Database
 from techfin.store.tables import (
-    Consent,
     CourtRecord,
     CreditRegisterLoan,
     CustomsRecord,
@@ -262,14 +261,14 @@ def signals_for(session: Session, loan: Loan, date: dt.date, dpd: int) -> ew.Sig
     information, milestones and progress, the loan's own days past due."""
     eid = loan.enterprise_id
     consented = (
-        session.scalar(
-            select(Consent.id).where(
-                Consent.enterprise_id == eid,
-                Consent.grantee_institution_id == loan.institution_id,
-                Consent.purpose == Purpose.POST_LOAN_MONITORING.value,
-                Consent.revoked_at.is_(None),
-                Consent.expires_on >= date,
-            )
+        system_read(
+            session,
+            institution_id=loan.institution_id,
+            enterprise_id=eid,
+            purpose=Purpose.POST_LOAN_MONITORING,
+            what="post-loan monitoring",
+            on=date,
+            job="eod",
         )
         is not None
     )

@@ -402,7 +402,8 @@ class DataAccess(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: a system job
+    actor: Mapped[str] = mapped_column(String(64), default="")
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
     consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"))
     purpose: Mapped[str] = mapped_column(String(40))
