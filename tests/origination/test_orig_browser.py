@@ -3,89 +3,31 @@ contract → condition met → disbursement check → disbursed (a loan with its
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from orig_world import PASSWORD, build_orig_world
 
 from techfin.store.db import Database
 from techfin.store.migrate import upgrade
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (scripts/test.sh installs it)",
-    ),
-]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def orig_server(tmp_path: Path):
+def orig_server(tmp_path: Path, live_server):
     url = f"sqlite:///{tmp_path / 'orig.sqlite3'}"
     db = Database(url)
     upgrade(db.engine)
     world = build_orig_world(db)
     db.dispose()
-    port = _free_port()
-    env = {**os.environ, "TECHFIN_DATABASE_URL": url, "TECHFIN_SECRET_KEY": "browser-test"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "techfin", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(
-            process.stderr.read().decode() if process.stderr else "server did not start"
-        )
+    base = live_server(url)
     yield base, world
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture
-def orig_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        yield context.new_page()
-        context.close()
-        browser.close()
+def orig_page(chromium_page):
+    return chromium_page
 
 
 def login(page, base: str, username: str, target: str) -> None:
