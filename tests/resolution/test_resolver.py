@@ -44,6 +44,7 @@ def test_every_variant_is_represented_and_mostly_found(
     s = score(resolution, eval_set)
     expected = {
         "exact",
+        "dropped_char",
         "legal_form",
         "full_width",
         "place",

@@ -8,7 +8,8 @@ writes uncoded records the way patent offices, investors and transfer contracts 
   brackets with ideographic spaces; the place dropped, written with 省/市, or put in brackets;
 - a branch suffix (…有限公司北京分公司);
 - the former name (曾用名) on a record dated before the change; the English name;
-- a typo: one brand character replaced by a homophone (睿 → 瑞, 芯 → 新);
+- a typo: one brand character replaced by a homophone (睿 → 瑞, 芯 → 新), or a character
+  left out after the brand (精密机床 → 精机床);
 - co-applicant fields joining the firm with a university, an inventor or a second firm;
 - hard negatives: held-out firms, and the same brand and industry word in a city where the
   registry has no such firm (the name differs from a registry firm only by its place).
@@ -32,7 +33,7 @@ __all__ = ["VARIANT_WEIGHTS", "EvalScore", "EvalSet", "make_eval_set", "score"]
 
 #: Share of each variant among positive records (guess; sums to 1).
 VARIANT_WEIGHTS: dict[str, float] = {
-    "exact": 0.15,
+    "exact": 0.12,
     "legal_form": 0.12,
     "full_width": 0.08,
     "place": 0.12,
@@ -40,6 +41,7 @@ VARIANT_WEIGHTS: dict[str, float] = {
     "former_name": 0.10,
     "english_name": 0.08,
     "typo": 0.10,
+    "dropped_char": 0.03,
     "co_applicants": 0.15,
 }
 _HOLDOUT_SHARE = 0.1
@@ -242,6 +244,13 @@ def make_eval_set(
             if alts:
                 body = body[:pos] + alts[int(rng.integers(0, len(alts)))] + body[pos + 1 :]
             name = prefix + body
+        elif variant == "dropped_char":
+            # a character left out after the brand (漏字): 达弘精密机床 → 达弘精机床
+            core = _core_of(name)
+            at = name.find(core)
+            if len(core) > 3 and at >= 0:
+                pos = at + int(rng.integers(2, len(core)))
+                name = name[:pos] + name[pos + 1 :]
         elif variant == "co_applicants":
             sep = ["；", ";", "、", "，"][int(rng.integers(0, 4))]
             others: list[tuple[str, int | None]] = []
