@@ -48,6 +48,8 @@ DEMO_AS_OF = dt.date(2026, 10, 31)
 # `seed(db, *, as_of) -> dict` (each in its own transactions, after the world has landed).
 DEMO_SEEDERS = [
     "techfin.services.ip_demo",
+    "techfin.services.origination_demo",
+    "techfin.services.rating_demo",
     "techfin.services.servicing_demo",
 ]
 PATENT_KIND = {
@@ -392,6 +394,17 @@ class _Loader:
                 self.pending_conflicts.append({**r, "db_enterprise_id": eid(r)})
 
     def users_and_experts(self) -> None:
+        if not any(r["username"] == "hub.admin" for r in self.pending_users):
+            # the hub's data steward: loads shared data, reviews entity resolution
+            self.pending_users.append(
+                {
+                    "username": "hub.admin",
+                    "password": "hub.admin#demo",
+                    "role": "admin",
+                    "display_name": "平台数据管理员",
+                    "institution_code": "HUB",
+                }
+            )
         inst_ids, branch_ids, uscc_ids = self.inst_ids, self.branch_ids, self.uscc_ids
         expert_ids: dict[str, int] = {}
         for r in self.pending_experts:
