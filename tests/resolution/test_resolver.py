@@ -56,7 +56,8 @@ def test_every_variant_is_represented_and_mostly_found(
     }
     assert expected <= set(s.by_variant)
     for variant, figures in s.by_variant.items():
-        assert figures["recall"] >= 0.8, (variant, figures)
+        if figures["parts"]:  # hard-negative variants have no parts to find
+            assert figures["recall"] >= 0.8, (variant, figures)
 
 
 def test_hard_negatives_are_not_merged(eval_set: EvalSet, resolution: Resolution) -> None:
