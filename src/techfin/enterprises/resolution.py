@@ -552,7 +552,9 @@ class Resolution:
       label (core, place, legal_form, timing) that explains the probability;
     - `parts`: every applicant part with its kind (company / institution / person), branch,
       and `status`: auto_merge / review / non_match / no_candidate / not_an_enterprise;
-    - `model`: the trained splink settings (JSON-able dict), `version`: `RESOLVER_VERSION`.
+    - `model`: the trained splink settings (JSON-able dict), `version`: `RESOLVER_VERSION`;
+    - `stats`: counts (record_parts, linkable_parts, registry_names, enterprises,
+      scored_pairs), `em_failures` (empty when training went through) and `seconds` per stage.
     """
 
     candidates: pl.DataFrame
