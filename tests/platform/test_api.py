@@ -125,3 +125,78 @@ def test_openapi_and_docs_are_served(client):
     spec = client.get("/openapi.json").json()
     assert "/api/me" in spec["paths"] and "/health" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_expired_or_revoked_token_is_refused(client, world):
+    from sqlalchemy import update
+
+    from techfin.store.tables import ApiToken, utcnow
+
+    headers = token(client, "a_am")
+    assert client.get("/api/me", headers=headers).status_code == 200
+    with world.db.transaction() as s:
+        s.execute(update(ApiToken).values(expires_at=utcnow()))
+    expired = client.get("/api/me", headers=headers)
+    assert expired.status_code == 401 and expired.json()["detail"] == "token expired"
+    headers = token(client, "a_am")
+    with world.db.transaction() as s:
+        s.execute(update(ApiToken).values(revoked_at=utcnow()))
+    assert client.get("/api/me", headers=headers).json()["detail"] == "invalid token"
+
+
+def test_every_figure_of_the_profile_names_its_source_and_date(client, world):
+    import datetime as dt
+
+    from techfin.services import consent as consent_service
+    from techfin.store.tables import SocialSecurityRecord, TaxRecord
+
+    with world.db.transaction() as s:
+        s.add(
+            SocialSecurityRecord(
+                enterprise_id=world.enterprise_id,
+                quarter="2026Q2",
+                insured_staff=88,
+                as_of=dt.date(2026, 7, 31),
+            )
+        )
+        s.add(
+            TaxRecord(
+                enterprise_id=world.enterprise_id,
+                quarter="2026Q2",
+                vat=120000,
+                cit=30000,
+                as_of=dt.date(2026, 7, 31),
+            )
+        )
+    consent_service.grant(
+        world.db,
+        world.actor("ent1"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="BANKA",
+        purpose="credit_assessment",
+        expires_on=dt.date.today() + dt.timedelta(days=30),
+    )
+    body = client.get(
+        f"/api/enterprises/{world.enterprise_id}/profile", headers=token(client, "a_am")
+    ).json()
+    sections = {
+        "financials",
+        "social_security",
+        "tax",
+        "customs",
+        "utilities",
+        "patents",
+        "funding_rounds",
+        "credit_register_loans",
+        "court_records",
+        "tech_transfer",
+        "granted_titles",
+    }
+    assert sections <= set(body) and {"registry", "recognition", "credit_register"} <= set(body)
+    assert body["registry"]["source"] == "registry" and body["registry"]["as_of"]
+    rows = [(name, row) for name in sections - {"tech_transfer"} for row in body[name]]
+    assert len(rows) >= 3
+    for name, row in rows:
+        assert row["source"] and row["as_of"], name
+    assert body["social_security"][0]["source"] == "social_security"
+    assert body["tax"][0]["source"] == "tax"

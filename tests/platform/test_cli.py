@@ -116,3 +116,17 @@ def test_audit_verify_exits_non_zero_on_a_tampered_row(cli, tmp_path):
         result.stderr.strip()
         == "error: audit entry 1 is broken: entry content does not match its hash (edited)"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("not a url", "is not a usable database URL"),
+        ("bogus://x", "is not a usable database URL"),
+        ("mysql://root@127.0.0.1/test", "needs a driver techfin does not ship"),
+    ],
+)
+def test_a_malformed_database_url_is_one_clear_line(cli, url, words):
+    result = cli("db", "current", env={"TECHFIN_DATABASE_URL": url})
+    assert result.exit_code == 2
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -61,10 +61,14 @@ def test_evaluation_is_stored_with_rule_versions(world):
             (r.title, r.outcome, r.rule_version) for r in s.scalars(select(RecognitionEvaluation))
         ]
         side = titles_side_by_side(s, world.enterprise_id, dt.date(2026, 11, 27))
-    assert {title for title, _, _ in rows} == {"size", "tech_sme", "hnte", "tags"}
+    titles = {"size", "tech_sme", "hnte", "innovative_sme", "srdi", "little_giant", "tags"}
+    assert {title for title, _, _ in rows} == titles
     assert all(version for _, outcome, version in rows if outcome != "not_evaluated")
     assert side["granted"][0]["status"] == "expiring"  # 34 days left
-    assert {c["title"] for c in side["computed"]} == {"size", "tech_sme", "hnte", "tags"}
+    assert {c["title"] for c in side["computed"]} == titles
+    ladder = {t: o for t, o, _ in rows if t in ("innovative_sme", "srdi", "little_giant")}
+    # the hub lacks e.g. the main-business share: each says what it is missing, nothing guessed
+    assert set(ladder.values()) <= {"not_evaluated", "qualifies", "does_not_qualify"}
 
 
 def test_title_status_edges():
@@ -93,7 +97,7 @@ def test_day_end_re_evaluates_only_changed_enterprises(world):
     refresh = {s.step: s.detail for s in outcome["HUB"].steps}["recognition.refresh"]
     assert refresh == {"evaluated": 1, "unchanged": 1}
     with world.db.read() as s:
-        assert s.scalar(select(func.count(RecognitionEvaluation.id))) == 3 * 4
+        assert s.scalar(select(func.count(RecognitionEvaluation.id))) == 3 * 7
 
 
 def test_cli_recognize_enterprise_from_the_database(world, monkeypatch):

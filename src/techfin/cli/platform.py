@@ -27,11 +27,17 @@ inst_app = typer.Typer(help="Institutions (tenants).", no_args_is_help=True)
 
 def _database() -> Database:
     """Open the configured database, failing with one clear line when it does not answer."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-    from techfin.store.db import Database
+    from techfin.store.db import Database, database_url
 
-    db = Database()
+    try:
+        db = Database()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        fail(f"TECHFIN_DATABASE_URL {database_url()!r} is not a usable database URL: {reason}")
+    except ModuleNotFoundError as exc:
+        fail(f"TECHFIN_DATABASE_URL {database_url()!r} needs a driver techfin does not ship: {exc}")
     try:
         with db.engine.connect():
             pass

@@ -87,9 +87,14 @@ def _row(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _rows(session: Any, model: Any, enterprise_id: int, order: Any, fields: list[str]) -> list[Any]:
+def _rows(
+    session: Any, model: Any, enterprise_id: int, order: Any, fields: list[str], source: str
+) -> list[Any]:
+    """The enterprise's records of one source, each naming its source (and its as-of date)."""
     query = select(model).where(model.enterprise_id == enterprise_id).order_by(order)
-    return [_row(r, fields) for r in session.scalars(query)]
+    return [
+        {**_row(r, fields), "source": getattr(r, "source", source)} for r in session.scalars(query)
+    ]
 
 
 SUMMARY_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -142,6 +147,7 @@ def shared_profile(
                 "matures_on",
                 "as_of",
             ],
+            "credit_register",
         )
         transfers = session.scalars(
             select(TechTransferProject)
@@ -174,6 +180,7 @@ def shared_profile(
                     "source",
                     "as_of",
                 ],
+                "financials",
             ),
             "social_security": _rows(
                 session,
@@ -181,6 +188,7 @@ def shared_profile(
                 enterprise_id,
                 SocialSecurityRecord.quarter,
                 [*quarter_fields, "insured_staff"],
+                "social_security",
             ),
             "tax": _rows(
                 session,
@@ -188,6 +196,7 @@ def shared_profile(
                 enterprise_id,
                 TaxRecord.quarter,
                 [*quarter_fields, "vat", "cit", "declared_revenue", "tax_credit_grade"],
+                "tax",
             ),
             "customs": _rows(
                 session,
@@ -195,6 +204,7 @@ def shared_profile(
                 enterprise_id,
                 CustomsRecord.quarter,
                 [*quarter_fields, "exports", "imports"],
+                "customs",
             ),
             "utilities": _rows(
                 session,
@@ -202,6 +212,7 @@ def shared_profile(
                 enterprise_id,
                 UtilityRecord.quarter,
                 [*quarter_fields, "power_kwh", "water_m3"],
+                "utilities",
             ),
             "patents": _rows(
                 session,
@@ -219,6 +230,7 @@ def shared_profile(
                     "claims",
                     "as_of",
                 ],
+                "patents",
             ),
             "funding_rounds": _rows(
                 session,
@@ -226,6 +238,7 @@ def shared_profile(
                 enterprise_id,
                 FundingRound.closed_on,
                 ["stage", "closed_on", "amount", "post_money", "lead_investor", "as_of"],
+                "funding",
             ),
             "credit_register": credit_register_summary(loans),
             "credit_register_loans": loans,
@@ -235,6 +248,7 @@ def shared_profile(
                 enterprise_id,
                 CourtRecord.filed_on,
                 ["kind", "case_no", "court", "filed_on", "amount", "status", "as_of"],
+                "court",
             ),
             "tech_transfer": [
                 _row(
@@ -257,5 +271,6 @@ def shared_profile(
                 enterprise_id,
                 GrantedTitle.valid_from,
                 ["title", "certificate_no", "issuer", "valid_from", "valid_to", "as_of"],
+                "titles",
             ),
         }

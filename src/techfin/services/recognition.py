@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from techfin.money import WAN
-from techfin.recognition import hnte, size, tags, tech_sme
+from techfin.recognition import hnte, innovative_sme, little_giant, size, srdi, tags, tech_sme
 from techfin.services import audit
 from techfin.services.consent import Purpose, checked_read
 from techfin.services.context import Actor
@@ -88,6 +88,7 @@ def gather_inputs(session: Session, enterprise: Enterprise, as_of: dt.date) -> d
         "rd_domestic_wan": [_wan(f.rd_domestic) for f in years],
         "net_assets_wan": [_wan(f.total_assets - f.total_liabilities) for f in years],
         "total_assets_wan": _wan(last.total_assets) if last else None,
+        "total_liabilities_wan": _wan(last.total_liabilities) if last else None,
         "total_cost_wan": _wan(total_cost),
         "class1_ip": sum(1 for p in granted if p.kind == "invention"),
         "class2_ip": sum(1 for p in granted if p.kind in ("utility", "design")),
@@ -113,7 +114,9 @@ def _three_years(values: list[Decimal | None]) -> list[Decimal] | None:
 
 
 def evaluate_inputs(
-    inputs: dict[str, Any], hnte_facts: dict[str, Any] | None = None
+    inputs: dict[str, Any],
+    hnte_facts: dict[str, Any] | None = None,
+    ladder_facts: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run every rule set it can; a rule set missing a scored input says which.
 
@@ -192,6 +195,58 @@ def evaluate_inputs(
             **(hnte_facts or {}),
         ),
         lambda r: str(r.verdict).replace(" ", "_"),
+    )
+    # The MIIT ladder: the hub supplies the financial and IP facts; the rest (main-business
+    # share, market position, niche years …) come from the bank's investigation through
+    # `ladder_facts`, and until then each rule set reports what it is missing.
+    debt_ratio = (
+        _ratio(inputs["total_liabilities_wan"], inputs["total_assets_wan"])
+        if inputs.get("total_liabilities_wan") is not None
+        else None
+    )
+    extra = ladder_facts or {}
+    growth = (
+        _ratio(sales_all[-1] - sales_all[-2], sales_all[-2])
+        if len(sales_all) >= 2 and sales_all[-2]
+        else None
+    )
+    attempt(
+        "innovative_sme",
+        lambda: innovative_sme.evaluate(
+            class1_ip=inputs["class1_ip"],
+            class2_ip=inputs["class2_ip"],
+            rd_to_revenue=_ratio(rd, revenue),
+            revenue_growth=growth,
+            debt_ratio=debt_ratio,
+            as_of=as_of,
+            **extra.get("innovative_sme", {}),
+        ),
+        lambda r: "qualifies" if r.passed else "does_not_qualify",
+    )
+    attempt(
+        "srdi",
+        lambda: srdi.evaluate(
+            revenues=_three_years(sales_all),
+            rd_expenses=_three_years(rd_all),
+            debt_ratio=debt_ratio,
+            class1_ip=inputs["class1_ip"],
+            class2_ip=inputs["class2_ip"],
+            as_of=as_of,
+            **extra.get("srdi", {}),
+        ),
+        lambda r: "qualifies" if r.passed else "does_not_qualify",
+    )
+    attempt(
+        "little_giant",
+        lambda: little_giant.evaluate(
+            revenues=_three_years(sales_all),
+            rd_expenses=(_three_years(rd_all) or [])[-2:] or None,
+            debt_ratio=debt_ratio,
+            class1_ip=inputs["class1_ip"],
+            as_of=as_of,
+            **extra.get("little_giant", {}),
+        ),
+        lambda r: "qualifies" if r.passed else "does_not_qualify",
     )
     attempt(
         "tags",
