@@ -59,6 +59,11 @@ def test_post_without_csrf_token_is_refused(client):
 def test_home_page_per_role(client):
     home = login(client, "a_am")
     assert "工作台 · 客户经理" in home.text and "查找企业" in home.text
+    assert 'id="work-today"' in home.text and "待我处理的授信申请" in home.text
+    client.post("/logout", data={"csrf_token": csrf(home.text)})
+    home = login(client, "a_reviewer")
+    assert "工作台 · 审查人" in home.text and "待我处理的授信申请" in home.text
+    assert "未完成的贷后任务" not in home.text  # post-loan tasks are not a reviewer's
     client.post("/logout", data={"csrf_token": csrf(home.text)})
     home = login(client, "ent1")
     assert "我的数据使用授权" in home.text and "谁读取了我的数据" in home.text

@@ -75,6 +75,11 @@ DYNAMIC = [
     _("substandard"),
     _("doubtful"),
     _("loss"),
+    # the home page's work list
+    _("Applications waiting for you"),
+    _("Open post-loan tasks"),
+    _("Open IP alerts"),
+    _("Borrowers on the watch list"),
     # errors and notices
     _("Your session has expired. Please log in again."),
     _("Not found"),

@@ -6,6 +6,7 @@ after 30 idle minutes or 8 hours. Pages call services only — never the store.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -224,7 +225,34 @@ def home(request: Request) -> HTMLResponse:
         context["audit"] = {"entries": count, "broken": broken}
     else:
         context["consents"] = consent.list_for_institution(db, actor)[:20]
+    context["today"] = _work_today(db, actor)
     return render(request, "home.html", **context)
+
+
+def _work_today(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """The role's open work, counted, each with the page where it is done."""
+    from techfin.services import ip_pledges, origination, servicing_monitoring
+
+    items: list[dict[str, Any]] = []
+
+    def count(label: str, href: str, fetch: Any) -> None:
+        # the role may not do this work at this institution: then the item is left out
+        with contextlib.suppress(ServiceError):
+            items.append({"label": label, "href": href, "count": len(fetch())})
+
+    role = actor.role
+    if role in (Role.ACCOUNT_MANAGER, Role.REVIEWER, Role.APPROVER, Role.EXPERT):
+        count("Applications waiting for you", "/origination", lambda: origination.queue(db, actor))
+    if role in (Role.ACCOUNT_MANAGER, Role.RISK_MANAGER):
+        count("Open post-loan tasks", "/loans", lambda: servicing_monitoring.tasks(db, actor))
+    if role is Role.RISK_MANAGER:
+        count("Open IP alerts", "/ip/alerts", lambda: ip_pledges.alert_queue(db, actor, "open"))
+        count(
+            "Borrowers on the watch list",
+            "/watch-list",
+            lambda: servicing_monitoring.watch_list(db, actor),
+        )
+    return items
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
