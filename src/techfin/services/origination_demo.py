@@ -15,7 +15,10 @@ audit entries), so every row is one the product itself would have written:
   opinions pending, past the experts with a dissent (one drawn expert declared a conflict and
   is never drawn), at the credit committee with a vote cast, approved with conditions,
   contracted with the pledge condition open, and disbursed (loans with schedules, use of funds
-  partly evidenced) — one of them in the ordinary channel.
+  partly evidenced) — one of them in the ordinary channel. The first loan's instalments due
+  by the as-of date are repaid through `services.servicing.record_payment`; the committee's
+  loan is left unpaid, so the servicing day-end (run by `servicing_demo` after this) finds it
+  past due and warns.
 
 Experts answer under their own logins, and the world gives only four tech experts a login
 (`expert.exp-t001` … `t004`) among forty. The services draw experts at random by a seed the
@@ -45,7 +48,7 @@ from techfin.services.errors import ServiceError
 from techfin.services.origination_policy import load_policy
 from techfin.store.db import Database
 from techfin.store.tables import Branch, Consent, Enterprise, Expert, Institution, Patent, User
-from techfin.store.tables_origination import Application, ExpertOpinion
+from techfin.store.tables_origination import Application, ExpertOpinion, LoanScheduleRow
 
 PRODUCT = "ip_pledge_loan"
 APPRAISED = "8000000"
@@ -379,9 +382,35 @@ def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool)
             bank.notes.append(f"{name} (application {app_id}): {exc.detail}")
         out["applications"][name] = app_id
     out["loans"] = loans
+    if full and "disbursed" in filled and loans:
+        out["repayments"] = _repay(bank, loans[0])
     if bank.notes:
         out["notes"] = bank.notes
     return out
+
+
+def _repay(bank: _Bank, loan_id: int) -> int:
+    """Servicing: the first loan's instalments due by the as-of date paid on their due dates
+    (the loan disbursed by the committee is left unpaid: past due at the demo's day-end)."""
+    from techfin.services import servicing
+
+    with bank.db.read() as session:
+        dues = session.execute(
+            select(LoanScheduleRow.n, LoanScheduleRow.due_date, LoanScheduleRow.payment)
+            .where(LoanScheduleRow.loan_id == loan_id, LoanScheduleRow.due_date <= bank.as_of)
+            .order_by(LoanScheduleRow.n)
+        ).all()
+    for n, due, payment in dues:
+        servicing.record_payment(
+            bank.db,
+            bank.am,
+            loan_id,
+            amount=payment,
+            value_date=due,
+            payer="borrower's settlement account",
+            idempotency_key=f"demo-{bank.code}-{loan_id}-{n}",
+        )
+    return len(dues)
 
 
 def _advance(
