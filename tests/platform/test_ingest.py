@@ -301,3 +301,27 @@ def test_api_push_and_report(db, tmp_path):
     assert unknown.status_code == 422 and unknown.json()["field"] == "source"
     detail = client.get(f"/api/hub/batches/{body['batch']}", headers=headers).json()
     assert detail["quarantine"][0]["row"] == 2
+
+
+def test_cli_ingest_prints_the_report_and_refuses_bad_input(db, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from techfin.cli import app
+
+    monkeypatch.setenv("TECHFIN_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    path = write(
+        tmp_path,
+        "reg.csv",
+        REGISTRY_HEADER
+        + f"{A},北京甲,6513,2015-03-01,500,2026-10-31\n"
+        + f"{A[:17]},坏码,6513,2015-03-01,500,2026-10-31\n",
+    )
+    result = CliRunner().invoke(app, ["ingest", "registry", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"batch", "read", "loaded", "quarantined", "duplicates", "reasons"} <= set(report)
+    assert (report["read"], report["loaded"], report["quarantined"]) == (2, 1, 1)
+    unknown = CliRunner().invoke(app, ["ingest", "payroll", str(path)])
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("error: source: unknown")
+    missing = CliRunner().invoke(app, ["ingest", "registry", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "no such file" in missing.stderr

@@ -132,3 +132,51 @@ def test_only_the_hub_resolves(db):
 
 def test_eval_set_is_a_polars_frame(eval_set):
     assert isinstance(eval_set.records, pl.DataFrame) and eval_set.truth.height > 0
+
+
+def test_funding_and_tech_transfer_records_are_resolved_too(db, eval_set):
+    from decimal import Decimal
+
+    from techfin.store.tables import FundingRound, TechTransferProject
+
+    ids, _ = load(db, eval_set)
+    truth = {
+        r["record_key"]: ids.get(r["enterprise_id"])
+        for r in eval_set.truth.iter_rows(named=True)
+        if r["part"] == 0
+    }
+    records = [r for r in eval_set.records.iter_rows(named=True) if truth.get(r["record_key"])][:60]
+    with db.transaction() as s:
+        for n, r in enumerate(records):
+            s.add(
+                FundingRound(
+                    investee_name=r["name"],
+                    stage="a",
+                    closed_on=dt.date(2025, 1, 1),
+                    amount=Decimal("50000000.00"),
+                    as_of=dt.date(2026, 6, 30),
+                )
+            )
+            s.add(
+                TechTransferProject(
+                    project_id=f"TT{n:04d}",
+                    title="专利许可",
+                    seller_name="某大学",
+                    buyer_name=r["name"],
+                    signed_on=dt.date(2025, 3, 1),
+                    as_of=dt.date(2026, 6, 30),
+                )
+            )
+    funding = resolution.run(db, SYSTEM, "funding")
+    transfer = resolution.run(db, SYSTEM, "tech_transfer")
+    assert funding.records == 60 and funding.auto_merged > 0
+    assert transfer.records == 120 and transfer.auto_merged > 0  # sellers and buyers
+    expected = {r["name"]: truth[r["record_key"]] for r in records}
+    with db.read() as s:
+        rounds = [(f.investee_name, f.enterprise_id) for f in s.scalars(select(FundingRound))]
+        buyers = [
+            (t.buyer_name, t.buyer_enterprise_id) for t in s.scalars(select(TechTransferProject))
+        ]
+    for linked in (rounds, buyers):
+        merged = [(name, eid) for name, eid in linked if eid is not None]
+        assert merged and sum(expected[name] == eid for name, eid in merged) / len(merged) >= 0.95
