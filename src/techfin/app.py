@@ -49,6 +49,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 # Each face module exposes `router`; a capability adds its module here (one line).
 API_MODULES = [
+    "techfin.api.quota",
     "techfin.api.platform",
     "techfin.api.credit",
     "techfin.api.hub",
@@ -59,6 +60,7 @@ API_MODULES = [
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
+    "techfin.web.quota",
     "techfin.web.credit",
     "techfin.web.hub",
     "techfin.web.ip",

@@ -492,3 +492,72 @@ def test_dedicated_tech_channel_reviewers(sqlite_world):
     assert o.review(w.db, w.actor("a_reviewer"), tech["id"], opinion="ok")["status"] == "experts"
     with pytest.raises(ValidationFailed):
         o.designate_channel_staff(w.db, w.actor("a_admin"), username="a_am")
+
+
+def test_head_office_decides_quota_requests(sqlite_world):
+    """Beyond the quota a tech loan still disburses and a request goes to head office: a
+    sub-branch approver cannot decide it, a head-office approver can (with a reason); approving
+    raises the quota; a second decision is refused; both are audited."""
+    from techfin.services import quota_requests
+    from techfin.services.errors import Conflict, Forbidden, ValidationFailed
+    from techfin.store.tables import AuditEntry
+
+    w = sqlite_world
+    today = dt.date.today()
+    o.set_tech_quota(
+        w.db,
+        Actor.system("test"),
+        branch_id=w.branch_ids["ZGC"],
+        period_start=today.replace(month=1, day=1),
+        period_end=today.replace(month=12, day=31),
+        amount=Decimal("500000"),
+    )
+    app = _to_decision(w, "1000000")
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    o.meet_condition(w.db, w.actor("a_am"), app["contract"]["conditions"][0]["id"], evidence="r")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    pending = quota_requests.requests(w.db, w.actor("a_am"))
+    assert len(pending) == 1 and pending[0]["requested"] == "500000.00"
+    with pytest.raises(Forbidden):
+        quota_requests.decide(
+            w.db, w.actor("a_approver"), pending[0]["id"], approve=True, reason="x"
+        )
+    with pytest.raises(ValidationFailed):
+        quota_requests.decide(
+            w.db, w.actor("a_ho_approver"), pending[0]["id"], approve=True, reason=" "
+        )
+    done = quota_requests.decide(
+        w.db, w.actor("a_ho_approver"), pending[0]["id"], approve=True, reason="tech lending plan"
+    )
+    assert done["status"] == "approved" and done["quota_amount"] == "1000000.00"
+    usage = o.quota_usage(w.db, w.actor("a_am"), w.branch_ids["ZGC"])
+    assert usage[0]["headroom"] == "0.00"
+    with pytest.raises(Conflict):
+        quota_requests.decide(
+            w.db, w.actor("a_admin"), pending[0]["id"], approve=False, reason="no"
+        )
+    assert quota_requests.requests(w.db, w.actor("a_am")) == []
+    with w.db.read() as s:
+        assert "quota.approve" in set(s.scalars(select(AuditEntry.command)))
+
+
+def test_quota_requests_over_http(sqlite_world):
+    from fastapi.testclient import TestClient
+    from orig_world import PASSWORD
+
+    from techfin.app import create_app
+
+    client = TestClient(create_app(sqlite_world.db, secret_key="t"))
+    token = client.post("/api/token", json={"username": "a_ho_approver", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.get("/api/quota-requests", headers=headers).json() == []
+    missing = client.post(
+        "/api/quota-requests/999", headers=headers, json={"decision": "approve", "reason": "x"}
+    )
+    assert missing.status_code == 404
+    bad = client.post(
+        "/api/quota-requests/1", headers=headers, json={"decision": "maybe", "reason": "x"}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "decision"

@@ -80,6 +80,10 @@ DYNAMIC = [
     _("Open post-loan tasks"),
     _("Open IP alerts"),
     _("Borrowers on the watch list"),
+    # quota request states
+    _("pending"),
+    _("approved"),
+    _("rejected"),
     # errors and notices
     _("Your session has expired. Please log in again."),
     _("Not found"),
