@@ -101,7 +101,10 @@ class _Bank:
 
     def __init__(self, db: Database, code: str, prefix: str, as_of: dt.date) -> None:
         self.db, self.code, self.as_of = db, code, as_of
-        a = lambda name: _actor(db, f"{prefix}.{name}")  # noqa: E731
+
+        def a(name: str) -> Actor:
+            return _actor(db, f"{prefix}.{name}")
+
         self.admin = a("admin")
         self.am = a("am.11.1")
         self.reviewer = a("reviewer.1")
@@ -120,7 +123,9 @@ class _Bank:
                 .order_by(Expert.id)
             ).all()
         self.expert_ids = {int(e) for e, _u in rows}
-        self.expert_users = {int(e): users.actor_by_id(db, int(u)) for e, u in rows}
+        self.expert_users = {
+            int(e): users.actor_by_id(db, int(u)) for e, u in rows if u is not None
+        }
         self.notes: list[str] = []
 
     # --- steps -----------------------------------------------------------------------------
