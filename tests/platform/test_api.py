@@ -200,3 +200,70 @@ def test_every_figure_of_the_profile_names_its_source_and_date(client, world):
         assert row["source"] and row["as_of"], name
     assert body["social_security"][0]["source"] == "social_security"
     assert body["tax"][0]["source"] == "tax"
+
+
+def test_writes_across_tenants_are_refused_and_leave_nothing(client, world):
+    import datetime as dt
+
+    from techfin.services import consent as consent_service
+
+    to_b = consent_service.grant(
+        world.db,
+        world.actor("ent1"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="BANKB",
+        purpose="credit_assessment",
+        expires_on=dt.date.today() + dt.timedelta(days=30),
+    )
+    a = token(client, "a_admin")
+    refused = client.post(f"/api/consents/{to_b.id}/revoke", headers=a, json={"reason": "mine now"})
+    assert refused.status_code == 403
+    assert consent_service.list_for_enterprise(world.db, world.actor("ent1"), world.enterprise_id)[
+        0
+    ].live
+    # a malformed body on a writing endpoint writes nothing
+    ent = token(client, "ent1")
+    broken = client.post(
+        f"/api/enterprises/{world.enterprise_id}/consents",
+        headers=ent,
+        content=b'{"grantee": "BANKA", "purpose": ',
+    )
+    assert broken.status_code == 400 and broken.json()["field"] == "body"
+    assert (
+        len(consent_service.list_for_enterprise(world.db, world.actor("ent1"), world.enterprise_id))
+        == 1
+    )
+    # a new user always lands in the caller's own institution
+    made = client.post(
+        "/api/users",
+        headers=a,
+        json={"username": "a_new", "password": "long-enough-1", "role": "reviewer"},
+    )
+    assert made.status_code == 201 and made.json()["institution_code"] == "BANKA"
+
+
+def test_each_request_is_one_json_log_line(client):
+    import json
+    import logging
+
+    from techfin.app import JsonFormatter
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(JsonFormatter().format(record))
+
+    logger = logging.getLogger("techfin.http")
+    handler = Collect()
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        client.get("/health", headers={"X-Request-ID": "log-test-1"})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    entry = json.loads(lines[-1])
+    assert entry["request_id"] == "log-test-1" and entry["path"] == "/health"
+    assert entry["status"] == 200 and entry["level"] == "INFO" and "ms" in entry

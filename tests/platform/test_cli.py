@@ -89,8 +89,12 @@ def test_users_institutions_audit_and_day_end(cli):
 
     bad_date = cli("eod", "run", "--date", "2026-13-01")
     assert bad_date.exit_code == 2 and "--date" in bad_date.stderr
+    cli("institutions", "add", "--code", "BANKB", "--name", "乙银行", "--kind", "bank")
     first = json.loads(cli("eod", "run", "--date", "2026-11-27", "--json").output)
-    assert first[0]["status"] == "completed"
+    assert [(o["institution"], o["status"]) for o in first] == [
+        ("BANKA", "completed"),
+        ("BANKB", "completed"),
+    ]  # every institution when none is named
     again = json.loads(cli("eod", "run", "--date", "2026-11-27", "--json").output)
     assert again[0]["status"] == "already_completed"
     unknown = cli("eod", "run", "--date", "2026-11-28", "--institution", "NOPE")
