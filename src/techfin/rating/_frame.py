@@ -106,6 +106,8 @@ def numeric_column(X: Any, name: str) -> np.ndarray:
                 pass
             else:
                 raise RatingInputError(f"column {name!r}: expected numbers, got {dtype}")
+        if isinstance(dtype, np.dtype) and dtype == np.float64:
+            return np.asarray(col.to_numpy())  # NumPy-backed float64: no copy needed
         try:
             arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
         except TypeError:

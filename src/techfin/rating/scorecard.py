@@ -226,15 +226,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _score_from_idx(self, idx: np.ndarray) -> np.ndarray:
         s = np.full(idx.shape[0], self.base_points_, dtype=np.float64)
         for k, p in enumerate(self.points_):
-            s += p[idx[:, k]]
+            s += p[idx[:, k]]  # fancy indexing: ~3× faster than np.take with int16 indices
         return s
 
     def _logit_from_score(self, score: np.ndarray) -> np.ndarray:
         return -(score - self.offset_) / self.factor_
 
     def predict_score(self, X: Any) -> np.ndarray:
-        """Points (higher = safer)."""
-        return self._score_from_idx(self._indices(X))
+        """Points (higher = safer): per feature, bin lookup then add that bin's points."""
+        self._check_fitted()
+        n = n_rows(X)
+        s = np.full(n, self.base_points_, dtype=np.float64)
+        for b, p in zip(self.score_binnings_, self.points_, strict=True):
+            s += p[b.bin_indices(X, unseen=self.unseen)]
+        return s
 
     def _pd_from_score(self, score: np.ndarray) -> np.ndarray:
         logit = self._logit_from_score(score) + self.anchor_shift_
