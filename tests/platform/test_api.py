@@ -225,7 +225,7 @@ def test_writes_across_tenants_are_refused_and_leave_nothing(client, world):
     ent = token(client, "ent1")
     broken = client.post(
         f"/api/enterprises/{world.enterprise_id}/consents",
-        headers=ent,
+        headers={**ent, "content-type": "application/json"},
         content=b'{"grantee": "BANKA", "purpose": ',
     )
     assert broken.status_code == 400 and broken.json()["field"] == "body"
