@@ -48,9 +48,9 @@ DEMO_AS_OF = dt.date(2026, 10, 31)
 # `seed(db, *, as_of) -> dict` (each in its own transactions, after the world has landed).
 DEMO_SEEDERS = [
     "techfin.services.ip_demo",
+    "techfin.services.servicing_demo",
     "techfin.services.origination_demo",
     "techfin.services.rating_demo",
-    "techfin.services.servicing_demo",
 ]
 PATENT_KIND = {
     "invention": "invention",

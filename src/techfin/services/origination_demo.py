@@ -17,8 +17,9 @@ audit entries), so every row is one the product itself would have written:
   contracted with the pledge condition open, and disbursed (loans with schedules, use of funds
   partly evidenced) — one of them in the ordinary channel. The first loan's instalments due
   by the as-of date are repaid through `services.servicing.record_payment`; the committee's
-  loan is left unpaid, so the servicing day-end (run by `servicing_demo` after this) finds it
-  past due and warns.
+  loan is left unpaid, so the next servicing day-end (`techfin eod run --date 2026-10-31`)
+  finds it past due. (`servicing_demo` runs before this seeder, so its day-end results stay
+  those of its own three loans.)
 
 Experts answer under their own logins, and the world gives only four tech experts a login
 (`expert.exp-t001` … `t004`) among forty. The services draw experts at random by a seed the
@@ -48,7 +49,12 @@ from techfin.services.errors import ServiceError
 from techfin.services.origination_policy import load_policy
 from techfin.store.db import Database
 from techfin.store.tables import Branch, Consent, Enterprise, Expert, Institution, Patent, User
-from techfin.store.tables_origination import Application, ExpertOpinion, LoanScheduleRow
+from techfin.store.tables_origination import (
+    Application,
+    ApplicationEvent,
+    ExpertOpinion,
+    LoanScheduleRow,
+)
 
 PRODUCT = "ip_pledge_loan"
 APPRAISED = "8000000"
@@ -307,9 +313,13 @@ def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool)
     out: dict[str, Any] = {"bank": code, "applications": {}, "loans": []}
     assert bank.institution_id is not None
     with db.read() as session:
-        if session.scalar(
-            select(Application.id).where(Application.institution_id == bank.institution_id)
-        ):
+        opened = session.scalar(
+            select(ApplicationEvent.id).where(
+                ApplicationEvent.institution_id == bank.institution_id,
+                ApplicationEvent.action == "open",
+            )
+        )
+        if opened is not None:
             return {"bank": code, "skipped": "the bank already has applications"}
         t1 = session.scalar(select(Branch.id).where(Branch.code == f"{code}-01-T1"))
     if full:
@@ -396,7 +406,7 @@ def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool)
 
 def _repay(bank: _Bank, loan_id: int) -> int:
     """Servicing: the first loan's instalments due by the as-of date paid on their due dates
-    (the loan disbursed by the committee is left unpaid: past due at the demo's day-end)."""
+    (the loan disbursed by the committee is left unpaid: past due at the next day-end)."""
     from techfin.services import servicing
 
     with bank.db.read() as session:
