@@ -325,3 +325,23 @@ def test_cli_ingest_prints_the_report_and_refuses_bad_input(db, tmp_path, monkey
     assert unknown.exit_code == 2 and unknown.stderr.startswith("error: source: unknown")
     missing = CliRunner().invoke(app, ["ingest", "registry", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_patents_keep_co_applicants_ipc_classes_and_citations(db, tmp_path):
+    from techfin.codes.patent import check_digit
+    from techfin.store.tables import Patent
+
+    number = "202110123456." + check_digit("202110123456")
+    text = (
+        "申请号,申请人,分类号,申请日,授权日,被引次数,引用次数,数据日期\n"
+        f"CN{number},北京甲科技有限公司；清华大学,H01M 10/05; H01M 4/36,2021-03-01,2023-05-09,4,12,2026-10-31\n"
+        f"{number},北京甲科技有限公司,H01M 10/05,2021-03-01,2020-01-01,0,0,2026-10-31\n"
+    )
+    report = ingest.ingest_file(db, SYSTEM, "patents", write(tmp_path, "p.csv", text), today=TODAY)
+    assert (report.loaded, report.quarantined) == (1, 1)  # the second: granted before filed
+    with db.read() as s:
+        patent = s.scalar(select(Patent))
+        assert patent.applicants == ["北京甲科技有限公司", "清华大学"]
+        assert patent.ipc == "H01M 10/05; H01M 4/36"
+        assert (patent.forward_citations, patent.backward_citations) == (4, 12)
+        assert patent.kind == "invention" and patent.enterprise_id is None  # resolved later

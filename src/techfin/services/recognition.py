@@ -92,7 +92,7 @@ def gather_inputs(session: Session, enterprise: Enterprise, as_of: dt.date) -> d
         "total_cost_wan": _wan(total_cost),
         "class1_ip": sum(1 for p in granted if p.kind == "invention"),
         "class2_ip": sum(1 for p in granted if p.kind in ("utility", "design")),
-        "ipc": sorted({p.ipc for p in granted if p.ipc}),
+        "ipc": sorted({c.strip() for p in granted for c in (p.ipc or "").split(";") if c.strip()}),
         "granted_titles": sorted({t.title for t in titles}),
     }
 

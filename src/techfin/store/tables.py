@@ -259,9 +259,11 @@ class Patent(_SharedRecord, Base):
     filed_on: Mapped[dt.date] = mapped_column(Date)
     granted_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(32), default="")
-    ipc: Mapped[str] = mapped_column(String(32), default="")
+    # IPC classes, main class first, separated by "; " (e.g. "H01M 10/05; H01M 4/36")
+    ipc: Mapped[str] = mapped_column(String(300), default="")
     claims: Mapped[int | None] = mapped_column(Integer)
     forward_citations: Mapped[int | None] = mapped_column(Integer)
+    backward_citations: Mapped[int | None] = mapped_column(Integer)
 
 
 class CreditRegisterLoan(_SharedRecord, Base):

@@ -402,9 +402,10 @@ def upgrade() -> None:
         sa.Column("filed_on", sa.Date(), nullable=False),
         sa.Column("granted_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("ipc", sa.String(length=32), nullable=False),
+        sa.Column("ipc", sa.String(length=300), nullable=False),
         sa.Column("claims", sa.Integer(), nullable=True),
         sa.Column("forward_citations", sa.Integer(), nullable=True),
+        sa.Column("backward_citations", sa.Integer(), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
