@@ -334,7 +334,8 @@ def test_patents_keep_co_applicants_ipc_classes_and_citations(db, tmp_path):
     number = "202110123456." + check_digit("202110123456")
     text = (
         "申请号,申请人,分类号,申请日,授权日,被引次数,引用次数,数据日期\n"
-        f"CN{number},北京甲科技有限公司；清华大学,H01M 10/05; H01M 4/36,2021-03-01,2023-05-09,4,12,2026-10-31\n"
+        f"CN{number},北京甲科技有限公司；清华大学,H01M 10/05; H01M 4/36,"
+        "2021-03-01,2023-05-09,4,12,2026-10-31\n"
         f"{number},北京甲科技有限公司,H01M 10/05,2021-03-01,2020-01-01,0,0,2026-10-31\n"
     )
     report = ingest.ingest_file(db, SYSTEM, "patents", write(tmp_path, "p.csv", text), today=TODAY)
@@ -345,3 +346,20 @@ def test_patents_keep_co_applicants_ipc_classes_and_citations(db, tmp_path):
         assert patent.ipc == "H01M 10/05; H01M 4/36"
         assert (patent.forward_citations, patent.backward_citations) == (4, 12)
         assert patent.kind == "invention" and patent.enterprise_id is None  # resolved later
+
+
+def test_granted_titles_load_with_their_official_terms(db, tmp_path):
+    load_registry(db, tmp_path)
+    text = (
+        "统一社会信用代码,称号,证书编号,认定机构,发证日期,有效期至,数据日期\n"
+        f"{A},高新技术企业,GR202411000123,北京市科学技术委员会,2024-12-01,2027-11-30,2026-10-31\n"
+        f"{B},科技型中小企业,2026110108A00123,北京市科学技术委员会,2026-03-01,2027-02-28,2026-10-31\n"
+        f"{C},高企,GR202444000999,广东省科学技术厅,2024-12-01,2028-12-01,2026-10-31\n"
+        f"{B},小巨人,LG2025-0042,工业和信息化部,2025-07-01,2028-06-30,2026-10-31\n"
+    )
+    report = ingest.ingest_file(db, SYSTEM, "titles", write(tmp_path, "t.csv", text), today=TODAY)
+    assert (report.loaded, report.quarantined) == (3, 1)
+    with db.read() as s:
+        reasons = [q.reasons for q in s.scalars(select(QuarantinedRow))]
+    assert reasons == [["valid_to: a hnte title lasts at most 3 year(s) from 2024-12-01"]]
+    assert report.normalisations["title: … read as …"] == 3  # 高新技术企业, 科技型中小企业, 小巨人

@@ -50,6 +50,26 @@ TITLE_ALIASES = {
 }
 
 
+# How long a granted title lasts (official terms): 高企 3 years (国科发火〔2016〕32号), the
+# 科技型中小企业 registration 1 year (国科发政〔2017〕115号), the MIIT ladder and the single
+# champion 3 years. A certificate claiming longer is refused at ingest.
+TITLE_TERM_YEARS = {
+    "hnte": 3,
+    "tech_sme": 1,
+    "innovative_sme": 3,
+    "srdi": 3,
+    "little_giant": 3,
+    "single_champion": 3,
+}
+
+
+def _plus_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -60,6 +80,7 @@ class Field:
     choice_aliases: Mapping[str, str] = field(default_factory=dict)
     signed: bool = False
     max_length: int = 300
+    future: bool = False  # a date that may lie ahead (a maturity, the end of a validity)
 
 
 @dataclass(frozen=True)
@@ -225,7 +246,7 @@ SOURCES: dict[str, Source] = {
                 Field("classification", "enum", True, ("五级分类",), CLASSES, CLASS_ALIASES),
                 Field("overdue_days", "int", False, ("逾期天数",)),
                 Field("opened_on", "date", False, ("发放日期",)),
-                Field("matures_on", "date", False, ("到期日期",)),
+                Field("matures_on", "date", False, ("到期日期",), future=True),
                 AS_OF,
             ),
             ("uscc", "lender", "loan_ref"),
@@ -306,7 +327,7 @@ SOURCES: dict[str, Source] = {
                 Field("certificate_no", "text", True, ("证书编号", "编号"), max_length=64),
                 Field("issuer", "text", True, ("认定机构", "发证机关")),
                 Field("valid_from", "date", True, ("发证日期", "有效期起")),
-                Field("valid_to", "date", True, ("有效期至", "有效期止")),
+                Field("valid_to", "date", True, ("有效期至", "有效期止"), future=True),
                 AS_OF,
             ),
             ("uscc", "title", "certificate_no"),
@@ -418,7 +439,7 @@ def _convert(f: Field, value: Any, today: dt.date) -> tuple[Any, list[str]]:
         return rounded, notes
     if f.kind == "date":
         day = _parse_date(value)
-        if day > today:
+        if day > today and not f.future:
             raise ValueError(f"{day} is in the future")
         return day, notes
     if f.kind == "quarter":
@@ -488,6 +509,13 @@ def validate_row(source: Source, raw: Mapping[str, Any], today: dt.date) -> RowR
             reasons.append("rd_domestic: more than rd_expense")
     if source.name == "titles" and not reasons and record["valid_to"] <= record["valid_from"]:
         reasons.append("valid_to: must be after valid_from")
+    if source.name == "titles" and not reasons:
+        term = TITLE_TERM_YEARS[record["title"]]
+        if record["valid_to"] > _plus_years(record["valid_from"], term):
+            reasons.append(
+                f"valid_to: a {record['title']} title lasts at most {term} year(s) "
+                f"from {record['valid_from']}"
+            )
     if source.name == "patents" and not reasons:
         granted = record.get("granted_on")
         if granted is not None and granted < record["filed_on"]:
