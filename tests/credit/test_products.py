@@ -52,6 +52,12 @@ def test_catalogue_has_the_ten_products_with_all_fields() -> None:
     assert get_product("equity_linked_loan").equity_link_required
     with pytest.raises(ValueError, match="product"):
         get_product("mortgage")
+    # collateral requirements and risk sharing are data of each product
+    assert get_product("credit_loan").collateral == ()
+    assert get_product("ip_pledge_loan").collateral  # the pledged IP, in words
+    assert get_product("policy_pledge_loan").collateral
+    assert get_product("ip_pledge_loan").risk_sharing and get_product("credit_loan").risk_sharing
+    assert not get_product("tech_ma_loan").risk_sharing
 
 
 STRONG = EnterpriseProfile(
