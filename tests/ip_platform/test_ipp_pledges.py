@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from techfin.services import eod, ip_pledges, ip_registry
 from techfin.services.context import Actor
-from techfin.services.errors import Conflict, Forbidden, NotFound
+from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from techfin.store.tables import AuditEntry
 from techfin.store.tables_ip import IpAlert
 
@@ -269,3 +269,62 @@ def test_collateral_only_once_registered_ltv_balance_and_release(world):
 def test_tenancy_and_the_audited_alert_queue(world):
     _bank_b_cannot_see_bank_a_pledges_or_alerts(world)
     _alert_acknowledged_then_closed_with_reason_audited(world)
+
+
+def test_a_pool_secures_a_credit_line_too(world):
+    """One pool securing a loan and a credit line: each debt gets its own position, and the
+    credit line's is read by its reference like a loan's."""
+    accepted_valuation(world, P_OK, dt.date(2026, 11, 1))  # 636,671.67 → collateral 159,167.91
+    am = world.actor("a_am")
+    p = ip_pledges.create_pledge(
+        world.db,
+        am,
+        contract_no="ZY-CL",
+        pledgor_name="北京甲科技有限公司",
+        pledgor_enterprise_id=world.enterprise_id,
+        patents=[P_OK],
+        debts=[
+            {
+                "kind": "loan",
+                "reference": "LN-CL-1",
+                "balance": "60000",
+                "starts_on": "2026-11-02",
+                "matures_on": "2028-11-01",
+            },
+            {
+                "kind": "credit_line",
+                "reference": "CL-2026-7",
+                "balance": "40000",
+                "starts_on": "2026-11-02",
+                "matures_on": "2027-11-01",
+            },
+        ],
+        signed_on=SIGNED,
+    )
+    ip_pledges.apply_registration(world.db, am, p["id"], applied_on=SIGNED)
+    ip_pledges.record_registration(
+        world.db, am, p["id"], registration_no="Y2026-CL", registered_on=dt.date(2026, 11, 9)
+    )
+    detail = ip_pledges.pledge_detail(world.db, am, p["id"], dt.date(2026, 11, 10))
+    assert {d["kind"] for d in detail["debts"]} == {"loan", "credit_line"}
+    assert detail["pool_position"]["loan"] == "100000.00"
+    line = ip_pledges.loan_position(world.db, am, "CL-2026-7", dt.date(2026, 11, 10))
+    assert line["position"]["loan"] == "40000.00" and line["position"]["breach"] is False
+    with pytest.raises(ValidationFailed):
+        ip_pledges.create_pledge(
+            world.db,
+            am,
+            contract_no="ZY-X",
+            pledgor_name="x",
+            patents=[P_OK],
+            debts=[
+                {
+                    "kind": "overdraft",
+                    "reference": "OD-1",
+                    "balance": "1",
+                    "starts_on": "2026-11-02",
+                    "matures_on": "2027-11-01",
+                }
+            ],
+            signed_on=SIGNED,
+        )
