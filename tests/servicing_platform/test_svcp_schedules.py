@@ -102,6 +102,22 @@ def test_renewal_needs_the_process_before_maturity(world):
             **common,
         )
     assert "renewal refused" in err.value.detail
+    # unpaid, the loan is past due: a borrower in difficulty is restructured, never renewed
+    with pytest.raises(ValidationFailed) as err:
+        svc.renew_loan(
+            world.db,
+            ap,
+            loan,
+            applied_on=dt.date(2026, 11, 20),
+            investigation_done_on=dt.date(2026, 11, 28),
+            contracts_signed_on=dt.date(2026, 12, 1),
+            **common,
+        )
+    assert "days past due" in err.value.detail and "restructured" in err.value.detail
+    due = svc.loan_view(world.db, ap, loan)["balances"]["total_due_now"]
+    svc.record_payment(
+        world.db, world.actor("s_am"), loan, amount=due, value_date=dt.date(2026, 12, 1)
+    )
     out = svc.renew_loan(
         world.db,
         ap,
@@ -116,7 +132,7 @@ def test_renewal_needs_the_process_before_maturity(world):
     # the renewed loan stays normal (no floor from the renewal)
     view = svc.loan_view(world.db, ap, loan, as_of=dt.date(2027, 1, 20))
     assert view["balances"]["schedule_kind"] == "renewal"
-    assert view["floor"]["value"] in ("normal", "special_mention")
+    assert view["floor"]["value"] == "normal"
 
 
 def test_extension_and_restructuring(world):

@@ -763,6 +763,16 @@ def renew_loan(
         if today >= maturity:
             raise ValidationFailed("a renewal is done before maturity", field="applied_on")
         pos = position(session, loan, today)
+        # The loan's own record speaks first: a borrower past due or with interest unpaid has
+        # missed interest (§7a), and is restructured (重组), not renewed.
+        unpaid = pos.state.interest_unpaid
+        if pos.state.days_past_due > 0 or unpaid > 0:
+            raise ValidationFailed(
+                f"renewal refused: the loan is {pos.state.days_past_due} days past due with "
+                f"{unpaid} of interest unpaid; a borrower in difficulty is restructured, "
+                "not renewed without repayment",
+                field="renewal",
+            )
         try:
             request = RenewalRequest(
                 loan_id=str(loan.id),
