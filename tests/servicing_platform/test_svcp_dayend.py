@@ -199,3 +199,21 @@ def test_milestones_judged_class_and_judgement_due(world):
     _milestones_reviews_and_tasks_are_audited(world)
     _judged_class_is_never_below_floor_and_needs_another_signer(world)
     _judgement_due_notice_after_a_quarter(world)
+
+
+def test_a_non_performing_loan_stays_substandard_after_its_arrears_are_paid(world):
+    """2023 rules: upgrading a non-performing loan needs arrears paid AND normal payment for 2
+    periods or 6 months. Paying the arrears alone must not bring the floor back to normal."""
+    loan = make_loan(world)
+    am = world.actor("s_am")
+    _run_steps(world, dt.date(2026, 6, 1))  # more than 90 days past due
+    view = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 6, 1))
+    assert view["floor"]["value"] == "substandard"
+    set_business_date(world, dt.date(2026, 6, 2))
+    due = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 6, 2))["balances"]["total_due_now"]
+    svc.record_payment(world.db, am, loan, amount=due, value_date=dt.date(2026, 6, 2))
+    _run_steps(world, dt.date(2026, 6, 3))
+    after = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 6, 3))
+    assert after["balances"]["days_past_due"] == 0
+    assert after["floor"]["value"] == "substandard"
+    assert any("upgrade" in r["code"] for r in after["floor"]["reasons"])

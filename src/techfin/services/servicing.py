@@ -45,6 +45,7 @@ from techfin.store.tables_origination import Application, Contract, Loan
 from techfin.store.tables_servicing import (
     SvcClassification,
     SvcEvent,
+    SvcPosition,
     SvcRegisterReport,
     SvcReversalRequest,
     SvcSchedule,
@@ -907,9 +908,7 @@ def floor_facts(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
     from techfin.store.tables import CreditRegisterLoan
 
     facts: dict[str, Any] = dict(pos.facts)
-    last = latest_judgement(session, loan.id)
-    if last is not None:
-        facts["previous_class"] = last.judged_class
+    facts.update(_upgrade_history(session, loan, pos))
     others = list(
         session.scalars(
             select(CreditRegisterLoan).where(CreditRegisterLoan.enterprise_id == loan.enterprise_id)
@@ -917,6 +916,52 @@ def floor_facts(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
     )
     if any(o.classification in ("substandard", "doubtful", "loss") for o in others):
         facts["npl_at_other_bank"] = True
+    return facts
+
+
+_NON_PERFORMING = ("substandard", "doubtful", "loss")
+_ORDER = ("normal", "special_mention", "substandard", "doubtful", "loss")
+
+
+def _upgrade_history(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
+    """What the upgrade rule needs (2023 rules art. on upgrading a non-performing loan): the
+    loan's worst class since it last performed — the staff's judgement or a day-end floor —,
+    when its arrears were paid (the first day-end after the last one past due), and how many
+    repayment periods have fallen due since. A loan that was non-performing stays at least
+    substandard until arrears are paid and it has paid normally for 2 periods or 6 months."""
+    last = latest_judgement(session, loan.id)
+    history = list(
+        session.execute(
+            select(SvcPosition.as_of, SvcPosition.days_past_due, SvcPosition.floor)
+            .where(SvcPosition.loan_id == loan.id, SvcPosition.as_of < pos.as_of)
+            .order_by(SvcPosition.as_of)
+        ).all()
+    )
+    worst = last.judged_class if last is not None else None
+    for _on, _dpd, floor in history:
+        if floor in _NON_PERFORMING and (
+            worst is None or _ORDER.index(floor) > _ORDER.index(worst)
+        ):
+            worst = floor
+    if worst is None:
+        return {}
+    facts: dict[str, Any] = {"previous_class": worst}
+    if worst not in _NON_PERFORMING or pos.state.days_past_due > 0:
+        return facts
+    overdue_days = [on for on, dpd, _f in history if dpd > 0]
+    paid_on = (
+        next((on for on, dpd, _f in history if on > overdue_days[-1] and dpd == 0), pos.as_of)
+        if overdue_days
+        else (history[0][0] if history else pos.as_of)
+    )
+    facts["arrears_paid_on"] = paid_on
+    schedule = pos.state.schedule
+    dues = [r.due_date for r in schedule.rows] if schedule is not None else []
+    facts["on_time_periods_since_arrears_paid"] = sum(1 for d in dues if paid_on < d <= pos.as_of)
+    months = 1
+    if len(dues) >= 2:
+        months = max(1, (dues[1].year - dues[0].year) * 12 + dues[1].month - dues[0].month)
+    facts["repayment_period_months"] = months
     return facts
 
 
