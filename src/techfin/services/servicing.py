@@ -909,10 +909,29 @@ def floor_facts(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
 
     facts: dict[str, Any] = dict(pos.facts)
     facts.update(_upgrade_history(session, loan, pos))
-    others = list(
-        session.scalars(
-            select(CreditRegisterLoan).where(CreditRegisterLoan.enterprise_id == loan.enterprise_id)
+    from techfin.services.consent import Purpose, system_read
+
+    # The credit register is the borrower's shared data: read under its post-loan consent
+    # (and logged), as every other read of hub data.
+    consented = system_read(
+        session,
+        institution_id=loan.institution_id,
+        enterprise_id=loan.enterprise_id,
+        purpose=Purpose.POST_LOAN_MONITORING,
+        what="credit register (classification)",
+        on=pos.as_of,
+        job="classification",
+    )
+    others = (
+        list(
+            session.scalars(
+                select(CreditRegisterLoan).where(
+                    CreditRegisterLoan.enterprise_id == loan.enterprise_id
+                )
+            )
         )
+        if consented is not None
+        else []
     )
     if any(o.classification in ("substandard", "doubtful", "loss") for o in others):
         facts["npl_at_other_bank"] = True
