@@ -534,6 +534,10 @@ def test_head_office_decides_quota_requests(sqlite_world):
     assert done["status"] == "approved" and done["quota_amount"] == "1000000.00"
     usage = o.quota_usage(w.db, w.actor("a_am"), w.branch_ids["ZGC"])
     assert usage[0]["headroom"] == "0.00"
+    report = quota_requests.usage(w.db, w.actor("a_ho_approver"))
+    assert [(u["amount"], u["used"], u["headroom"]) for u in report] == [
+        ("1000000.00", "1000000.00", "0.00")
+    ]
     with pytest.raises(Conflict):
         quota_requests.decide(
             w.db, w.actor("a_admin"), pending[0]["id"], approve=False, reason="no"
@@ -553,6 +557,16 @@ def test_quota_requests_over_http(sqlite_world):
     token = client.post("/api/token", json={"username": "a_ho_approver", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert client.get("/api/quota-requests", headers=headers).json() == []
+    # the page shows each branch's usage and the requests
+    page = client.get("/login")
+    import re
+
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        "/login", data={"username": "a_ho_approver", "password": PASSWORD, "csrf_token": csrf}
+    )
+    quota_page = client.get("/quota")
+    assert quota_page.status_code == 200 and 'id="quota-usage"' in quota_page.text
     missing = client.post(
         "/api/quota-requests/999", headers=headers, json={"decision": "approve", "reason": "x"}
     )

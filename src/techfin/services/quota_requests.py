@@ -108,3 +108,42 @@ def decide(
             after={"quota": str(quota.amount), "status": use.decision["status"]},
         )
         return _view(use, quota, branch)
+
+
+def usage(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Every branch's tech quota for each period: amount, used, headroom (the usage report)."""
+    require_role(
+        actor,
+        [Role.ADMIN, Role.APPROVER, Role.RISK_MANAGER, Role.ACCOUNT_MANAGER],
+        "reading quota usage",
+    )
+    with db.read() as session:
+        quotas = session.execute(
+            select(TechQuota, Branch)
+            .join(Branch, Branch.id == TechQuota.branch_id)
+            .where(TechQuota.institution_id == actor.institution_id)
+            .order_by(Branch.code, TechQuota.period_start)
+        ).all()
+        out = []
+        for quota, branch in quotas:
+            used = sum(
+                (
+                    Decimal(u.amount)
+                    for u in session.scalars(
+                        select(TechQuotaUse).where(TechQuotaUse.quota_id == quota.id)
+                    )
+                ),
+                Decimal(0),
+            )
+            out.append(
+                {
+                    "branch": branch.code,
+                    "branch_name": branch.name,
+                    "period_start": quota.period_start.isoformat(),
+                    "period_end": quota.period_end.isoformat(),
+                    "amount": str(quota.amount),
+                    "used": str(used),
+                    "headroom": str(Decimal(quota.amount) - used),
+                }
+            )
+        return out

@@ -17,8 +17,12 @@ router = APIRouter(include_in_schema=False)
 @router.get("/quota", response_class=HTMLResponse)
 def page(request: Request) -> HTMLResponse:
     actor = page_actor(request)
+    db = _db(request)
     return render(
-        request, "quota_requests.html", requests=quota_requests.requests(_db(request), actor, None)
+        request,
+        "quota_requests.html",
+        requests=quota_requests.requests(db, actor, None),
+        usage=quota_requests.usage(db, actor),
     )
 
 
