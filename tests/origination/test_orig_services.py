@@ -80,6 +80,9 @@ def test_whole_path_to_a_loan_with_its_schedule(world):
     assert app["file"]["ip"]["pledge_capacity"] == "2000000.00"  # 8m × 25 % invention rate
     assert app["file"]["product"]["eligible"] is True
     assert app["file"]["schedule"]["totals"]["principal"] == "2000000.00"
+    # pricing below the risk-based floor is put before the approver, not hidden
+    assert app["file"]["pricing"]["meets_floor"] is False  # this world's T-grade prices low
+    assert any("below the risk-based floor" in x for x in app["warnings"])
     with pytest.raises(ValidationFailed) as exc:
         o.submit(w.db, w.actor("a_am"), app["id"])
     assert "investigation report" in exc.value.detail and "post-loan milestones" in exc.value.detail

@@ -1798,6 +1798,7 @@ def _view(session: Session, app: Application, *, as_expert: bool = False) -> dic
         "investigation_report": app.investigation_report,
         "milestones": app.milestones,
         "missing": app.file.get("missing", []),
+        "warnings": app.file.get("warnings", []),
         "policy_version": app.policy_version,
         "experts": op_views,
         "expert_advice": committee_advice,

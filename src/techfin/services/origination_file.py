@@ -397,6 +397,16 @@ def assemble(
         )
     except ValueError as exc:
         missing.append(f"pricing and schedule: {exc}")
+    warnings: list[str] = []
+    if pricing is not None and pricing.get("meets_floor") is False:
+        # not a missing item — a bank may price below its floor (strategy, subsidy) — but the
+        # approver must see it and decide it with a reason
+        warnings.append(
+            f"the proposed rate {pricing['proposed_rate']} is below the risk-based floor "
+            f"{pricing['floor']}: pricing below the floor needs the approver's reason"
+        )
+    if pricing is not None and pricing.get("lpr_warning"):
+        warnings.append(str(pricing["lpr_warning"]))
     if not investigation_report.strip():
         missing.append("investigation report")
     if not milestones:
@@ -435,6 +445,7 @@ def assemble(
             "investigation_report": bool(investigation_report.strip()),
             "milestones": milestones,
             "missing": missing,
+            "warnings": warnings,
             "policy_version": policy.version,
         }
     )
