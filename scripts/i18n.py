@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/i18n.py            # extract, merge into zh and en, list untranslated
     .venv/bin/python scripts/i18n.py zh.json    # also fill zh translations from a JSON object
+    .venv/bin/python scripts/i18n.py zh.json en.json   # and English labels for key-like ids
 
 Existing translations are kept; obsolete ones are dropped.
 """
@@ -33,15 +34,18 @@ def extract() -> list[str]:
 
 def main() -> None:
     extra = json.loads(Path(sys.argv[1]).read_text()) if len(sys.argv) > 1 else {}
+    extra_en = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
     ids = extract()
     for lang in ("zh", "en"):
         path = WEB / "locale" / lang / "LC_MESSAGES" / "messages.po"
         old = {m.id: m.string for m in read_po(path.open("rb")) if m.id} if path.exists() else {}
         catalog = Catalog(locale=lang, project="techfin")
         for message_id in ids:
-            text = old.get(message_id, "") if lang == "zh" else ""
+            text = old.get(message_id, "")
             if lang == "zh" and message_id in extra:
                 text = extra[message_id]
+            if lang == "en" and message_id in extra_en:
+                text = extra_en[message_id]
             catalog.add(message_id, text)
         with path.open("wb") as handle:
             write_po(handle, catalog, sort_output=True, width=100)

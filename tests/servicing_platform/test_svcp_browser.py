@@ -48,7 +48,7 @@ def test_repayment_overdue_day_end_floor_warning_task(server, page, tmp_path):
     _login(page, base, "s_am")
     page.click("#lang-en")
     page.goto(f"{base}/loans/{loan}")
-    assert page.inner_text("#floor").strip() == "normal"
+    assert page.inner_text("#floor").strip() == "Normal"
     page.fill("#repay-amount", "100.00")
     page.click("#repay-submit")
     page.wait_for_selector("#events >> text=REP-")
@@ -61,7 +61,7 @@ def test_repayment_overdue_day_end_floor_warning_task(server, page, tmp_path):
     db.dispose()
     page.goto(f"{base}/loans/{loan}")
     assert page.inner_text("#bal-dpd").strip() == "2"  # business date is now 02-17
-    assert page.inner_text("#floor").strip() == "special_mention"
+    assert page.inner_text("#floor").strip() == "Special mention"
     assert "floor raised from normal to special_mention" in page.inner_text(".notice-downgrade")
     assert "overdue_here" in page.inner_text("#warnings")
     assert page.locator("#tasks tr.task-collection_call").count() == 1
