@@ -40,6 +40,7 @@ class Purpose(StrEnum):
 class ConsentView:
     id: int
     enterprise_id: int
+    enterprise_name: str
     grantee: str
     grantee_name: str
     purpose: str
@@ -55,9 +56,11 @@ class ConsentView:
 def _view(session: Session, consent: Consent, today: dt.date) -> ConsentView:
     institution = session.get(Institution, consent.grantee_institution_id)
     assert institution is not None
+    enterprise = session.get(Enterprise, consent.enterprise_id)
     return ConsentView(
         id=consent.id,
         enterprise_id=consent.enterprise_id,
+        enterprise_name=enterprise.name if enterprise else "",
         grantee=institution.code,
         grantee_name=institution.name,
         purpose=consent.purpose,
