@@ -578,3 +578,29 @@ def test_quota_requests_over_http(sqlite_world):
         "/api/quota-requests/1", headers=headers, json={"decision": "maybe", "reason": "x"}
     )
     assert bad.status_code == 422 and bad.json()["field"] == "decision"
+
+
+def test_a_committee_voter_cannot_do_the_disbursement_check(sqlite_world):
+    """The disbursement check (放款审核) is independent of approval: a risk manager who voted in
+    the credit committee on the application is refused; another risk manager checks it."""
+    w = sqlite_world
+    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    o.committee_vote(w.db, w.actor("a_chair"), app["id"], approve=True, reason="y", chair=True)
+    o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="y")
+    app = o.committee_vote(w.db, w.actor("a_member2"), app["id"], approve=True, reason="y")
+    assert app["status"] == "approved"
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    for condition in app["contract"]["conditions"]:
+        o.meet_condition(w.db, w.actor("a_am"), condition["id"], evidence="done")
+    d = o.request_disbursement(
+        w.db,
+        w.actor("a_am"),
+        app["contract"]["id"],
+        payee_name="中芯设备有限公司",
+        payee_account="110-2026-0001",
+    )
+    with pytest.raises((Forbidden, Conflict, ValidationFailed)) as refused:
+        o.check_disbursement(w.db, w.actor("a_member2"), d["id"], approve=True, reason="ok")
+    assert "independent of the approval" in refused.value.detail
+    done = o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    assert done["status"] == "disbursed"
