@@ -21,6 +21,7 @@ from techfin.services.origination_policy import (
     payment_mode,
     route,
     tally,
+    tech_channel,
 )
 
 P = load_policy()
@@ -123,3 +124,17 @@ def test_payment_mode_threshold_and_groups():
     assert payment_mode(Decimal("10000000.01"), P) == "entrusted"
     assert group_of(1, [(2, 1), (2, 3), (4, 5)]) == {1, 2, 3}
     assert group_of(9, []) == {9}
+
+
+def test_tech_channel_by_granted_title_or_by_rating():
+    """A valid granted tech title routes to the tech channel; without one, a tech-flow grade at
+    least as good as the policy's (T6) does; otherwise the ordinary channel."""
+    assert tech_channel(["hnte"], None, P) == (True, "granted title hnte")
+    assert tech_channel([], "T6", P)[0] is True and "grade T6" in tech_channel([], "T6", P)[1]
+    assert tech_channel([], "T2", P)[0] is True
+    assert tech_channel([], "T7", P) == (
+        False,
+        "no granted tech title and no tech grade good enough",
+    )
+    assert tech_channel([], None, P)[0] is False
+    assert tech_channel(["some_other_title"], "T9", P)[0] is False
