@@ -604,3 +604,15 @@ def test_a_committee_voter_cannot_do_the_disbursement_check(sqlite_world):
     assert "independent of the approval" in refused.value.detail
     done = o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
     assert done["status"] == "disbursed"
+
+
+def test_dedicated_tech_channel_approvers(sqlite_world):
+    """Once head office names dedicated approvers for the tech channel, another approver —
+    even one with enough authority — cannot decide a tech application."""
+    w = sqlite_world
+    o.designate_channel_staff(w.db, w.actor("a_admin"), username="a_bj_approver")
+    app = _to_decision(w, "1000000")  # within the tech sub-branch approver's own authority
+    with pytest.raises(Forbidden, match="dedicated"):
+        o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="mine")
+    done = o.decide(w.db, w.actor("a_bj_approver"), app["id"], decision="approve", reason="ok")
+    assert done["status"] == "approved"
