@@ -616,3 +616,22 @@ def test_dedicated_tech_channel_approvers(sqlite_world):
         o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="mine")
     done = o.decide(w.db, w.actor("a_bj_approver"), app["id"], decision="approve", reason="ok")
     assert done["status"] == "approved"
+
+
+def test_a_guarantee_adds_its_condition_precedent(sqlite_world):
+    """Pledge + guarantee: both the pledge registration and the signed guarantee contract are
+    conditions precedent; disbursement waits for the guarantee too."""
+    w = sqlite_world
+    app = _to_decision(w, "1000000", guarantee=["pledge", "guarantee"])
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    assert {c["kind"] for c in app["approved_conditions"]} >= {
+        "pledge_registered",
+        "guarantee_signed",
+    }
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    conds = {c["kind"]: c for c in app["contract"]["conditions"]}
+    o.meet_condition(w.db, w.actor("a_am"), conds["pledge_registered"]["id"], evidence="reg 7")
+    with pytest.raises(Conflict, match=r"(?i)guarantee"):
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.meet_condition(w.db, w.actor("a_am"), conds["guarantee_signed"]["id"], evidence="GC-1")
+    assert o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])["status"]
