@@ -96,7 +96,7 @@ def test_rule_sets_by_date() -> None:
     table = br.sample_table(200, seed=5, as_of=AS_OF)
     old = br.evaluate_table(table, as_of=dt.date(2025, 1, 1))
     assert "srdi_verdict" not in old.column_names and "hnte_verdict" in old.column_names
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="srdi-2026 only"):
         br.evaluate_table(table, rule_sets=["srdi"], as_of=dt.date(2025, 1, 1))
 
 

@@ -572,7 +572,10 @@ def _each_year_rd(c_: Mapping[str, Any], rd: Sequence[Arr], rev: Sequence[Arr]) 
 def srdi_kernel(c: Columns, as_of: dt.date | None = None) -> dict[str, Arr]:
     rules = load("srdi", as_of)
     if "criteria" not in rules.data:
-        raise NotImplementedError(f"the batch kernel covers srdi-2026 only, not {rules.version}")
+        raise ValueError(
+            f"as_of: the batch kernel implements srdi-2026 only, not {rules.version}; "
+            "evaluate earlier dates one enterprise at a time (techfin.recognition.srdi)"
+        )
     k = rules.data["criteria"]
     v, invalid = _common_ladder(c)
     _, ip_invalid = _counts(c, ("high_value_ip", "class1_ip_own", "class2_ip"))
