@@ -208,3 +208,15 @@ def test_loan_tags_first_loan_from_register() -> None:
     assert t == {"credit_loan", "renewal", "tech_loan"}
     with pytest.raises(ValueError, match="guarantee_types"):
         loan_tags(prior_bank_loan=True, guarantee_types=set(), term_months=12)
+
+
+def test_penalty_markup_is_product_data_within_the_rules() -> None:
+    from techfin.credit.products import _markup
+    from techfin.services.servicing import penalty_markup
+
+    assert get_product("talent_loan").penalty_markup == D("0.30")
+    assert get_product("ip_pledge_loan").penalty_markup == D("0.50")
+    assert penalty_markup("talent_loan") == D("0.30")  # servicing reads it from the product
+    assert penalty_markup("no_such_product") == D("0.50")
+    with pytest.raises(ValueError, match=r"between 0\.30 and 0\.50"):
+        _markup({"code": "x", "penalty_markup": "0.60"})

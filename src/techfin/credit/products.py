@@ -108,6 +108,9 @@ class Product:
     equity_link_required: bool = False
     source: str | None = None
     notes: str | None = None
+    # Servicing terms of the product (official-rules §7b): penalty interest = contract rate ×
+    # (1 + markup), markup 30–50 %; 50 % when the product does not say (house default).
+    penalty_markup: Decimal = Decimal("0.50")
 
 
 def _product(raw: Mapping[str, Any]) -> Product:
@@ -170,7 +173,17 @@ def _product(raw: Mapping[str, Any]) -> Product:
         equity_link_required=bool(raw.get("equity_link", {}).get("co_investor_required", False)),
         source=raw.get("source"),
         notes=raw.get("notes"),
+        penalty_markup=_markup(raw),
     )
+
+
+def _markup(raw: Mapping[str, Any]) -> Decimal:
+    value = Decimal(str(raw.get("penalty_markup", "0.50")))
+    if not Decimal("0.30") <= value <= Decimal("0.50"):
+        raise ValueError(
+            f"product {raw.get('code')}: penalty_markup must be between 0.30 and 0.50, got {value}"
+        )
+    return value
 
 
 @dataclass(frozen=True)

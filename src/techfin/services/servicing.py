@@ -238,7 +238,7 @@ def replay_events(
             if prev.suspense > 0:
                 carried_paid = prev.suspense
                 seg_events.append(dom.Repayment(f"seg{seg.seq}-suspense", seg.start, prev.suspense))
-        contract = dom.Contract(key, terms)
+        contract = dom.Contract(key, terms, penalty_markup=penalty_markup(loan.product_code))
         state = dom.replay(contract, seg_events, end if end is not None else as_of)
         total_paid += state.total_paid - carried_paid
         ledger.extend(state.ledger)
@@ -261,6 +261,16 @@ def _event_rows(session: Session, loan_id: int) -> list[SvcEvent]:
     return list(
         session.scalars(select(SvcEvent).where(SvcEvent.loan_id == loan_id).order_by(SvcEvent.id))
     )
+
+
+def penalty_markup(product_code: str) -> Decimal:
+    """The product's penalty-interest markup (products.yaml); 50 % for an unknown product."""
+    from techfin.credit.products import get_product
+
+    try:
+        return get_product(product_code).penalty_markup
+    except ValueError:
+        return Decimal("0.50")
 
 
 def position(session: Session, loan: Loan, as_of: dt.date) -> Position:
