@@ -98,9 +98,10 @@ class Contract:
     ``terms`` are the schedule terms as approved (``principal`` is the amount to disburse,
     ``start`` the planned disbursement date; the disbursement event's amount and date replace
     both). ``penalty_markup`` is the product's markup over the contract rate for penalty
-    interest (30–50 %, official-rules §7b; 50 % is this module's default because
-    ``products.yaml`` does not yet carry it). ``compound_rate`` is the annual rate charged on
-    unpaid interest; ``None`` means the penalty rate (the PBOC interest rules' practice).
+    interest (30–50 %, official-rules §7b; the platform passes the product's
+    ``penalty_markup`` from ``products.yaml``; 50 % is the default here). ``compound_rate``
+    is the annual rate charged on unpaid interest; ``None`` means the penalty rate (the PBOC
+    interest rules' practice).
     ``allocation_order`` names the buckets a payment fills, in order (default costs → penalty
     → compound → interest → principal, `accrual.DEFAULT_ALLOCATION_ORDER`).
     ``off_balance_interest_days``: billed interest unpaid for more than this many days is
