@@ -635,3 +635,44 @@ def test_a_guarantee_adds_its_condition_precedent(sqlite_world):
         o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
     o.meet_condition(w.db, w.actor("a_am"), conds["guarantee_signed"]["id"], evidence="GC-1")
     assert o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])["status"]
+
+
+def test_every_step_to_the_loan_is_audited_and_experts_turnaround_recorded(sqlite_world):
+    """Open → file → submit → review → experts → opinions → decision → contract → condition →
+    disbursement request → disbursement: one audit entry per command, the chain intact; each
+    expert opinion carries its fee and turnaround."""
+    from techfin.services import audit
+    from techfin.store.tables import AuditEntry
+
+    w = sqlite_world
+    app = _to_decision(w, "1000000")
+    assert app["experts"], "a tech application of this size goes to the expert committee"
+    for opinion in app["experts"]:
+        assert opinion["fee"] is not None and opinion["turnaround_hours"] is not None
+        assert opinion["turnaround_hours"] >= 0
+    app = o.decide(w.db, w.actor("a_approver"), app["id"], decision="approve", reason="ok")
+    app = o.make_contract(w.db, w.actor("a_am"), app["id"])
+    for condition in app["contract"]["conditions"]:
+        o.meet_condition(w.db, w.actor("a_am"), condition["id"], evidence="done")
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    with w.db.read() as s:
+        commands = [c for c in s.scalars(select(AuditEntry.command).order_by(AuditEntry.seq))]
+    steps = [
+        "origination.open",
+        "origination.update_file",
+        "origination.submit",
+        "origination.review",
+        "origination.draw_experts",
+        "origination.expert_opinion",
+        "origination.approve",
+        "origination.contract",
+        "origination.condition_met",
+        "origination.request_disbursement",
+        "origination.disburse",
+    ]
+    for step in steps:
+        assert step in commands, step
+    positions = [commands.index(step) for step in steps]
+    assert positions == sorted(positions)  # in the order they happened
+    assert audit.verify(w.db)[1] is None
