@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -363,3 +364,31 @@ def test_granted_titles_load_with_their_official_terms(db, tmp_path):
         reasons = [q.reasons for q in s.scalars(select(QuarantinedRow))]
     assert reasons == [["valid_to: a hnte title lasts at most 3 year(s) from 2024-12-01"]]
     assert report.normalisations["title: … read as …"] == 3  # 高新技术企业, 科技型中小企业, 小巨人
+
+
+def test_registry_shareholders_make_groups_of_related_enterprises(db, tmp_path):
+    """工商股东: a corporate shareholder in the registry links two enterprises into one group
+    for credit limits (origination's group of related enterprises)."""
+    from techfin.services.origination import _group
+    from techfin.store.tables import Shareholder
+
+    load_registry(db, tmp_path)
+    text = (
+        "统一社会信用代码,股东名称,股东统一社会信用代码,持股比例,数据日期\n"
+        f"{B},北京甲科技有限公司,{A},60%,2026-10-31\n"
+        f"{B},张三,,40%,2026-10-31\n"
+        f"{C},李四,,0,2026-10-31\n"
+    )
+    report = ingest.ingest_file(
+        db, SYSTEM, "shareholders", write(tmp_path, "s.csv", text), today=TODAY
+    )
+    assert (report.loaded, report.quarantined) == (2, 1)
+    with db.read() as s:
+        ids = dict(s.execute(select(Enterprise.uscc, Enterprise.id)).all())
+        rows = {r.shareholder_name: r for r in s.scalars(select(Shareholder))}
+        assert rows["北京甲科技有限公司"].shareholder_enterprise_id == ids[A]
+        assert rows["北京甲科技有限公司"].share == Decimal("0.6")
+        assert rows["张三"].shareholder_enterprise_id is None
+        assert _group(s, 0, ids[B]) == {ids[A], ids[B]}
+        assert _group(s, 0, ids[A]) == {ids[A], ids[B]}
+        assert _group(s, 0, ids[C]) == {ids[C]}

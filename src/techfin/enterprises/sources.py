@@ -73,7 +73,7 @@ def _plus_years(day: dt.date, years: int) -> dt.date:
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # uscc text int money money_wan date quarter enum patent industry list
+    kind: str  # uscc text int money money_wan share date quarter enum patent industry list
     required: bool = False
     aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
@@ -319,6 +319,18 @@ SOURCES: dict[str, Source] = {
             coded=False,
         ),
         Source(
+            "shareholders",
+            "股东",
+            (
+                USCC,
+                Field("shareholder_name", "text", True, ("股东名称", "股东")),
+                Field("shareholder_uscc", "uscc", False, ("股东统一社会信用代码",)),
+                Field("share", "share", True, ("持股比例", "出资比例")),
+                AS_OF,
+            ),
+            ("uscc", "shareholder_name"),
+        ),
+        Source(
             "titles",
             "资质称号",
             (
@@ -437,6 +449,19 @@ def _convert(f: Field, value: Any, today: dt.date) -> tuple[Any, list[str]]:
         if rounded != amount:
             raise ValueError(f"more than two decimal places of yuan: {value!r}")
         return rounded, notes
+    if f.kind == "share":
+        text, notes = _number_text(value)
+        percent = text.endswith("%")
+        try:
+            share = Decimal(text.rstrip("%"))
+        except InvalidOperation as exc:
+            raise ValueError(f"not a share: {value!r} (use 0.35 or 35%)") from exc
+        if percent or share > 1:
+            share = share / 100
+            notes.append("percent read as a fraction")
+        if not Decimal(0) < share <= Decimal(1):
+            raise ValueError(f"a share is more than 0 and at most 100 %, got {value!r}")
+        return share, notes
     if f.kind == "date":
         day = _parse_date(value)
         if day > today and not f.future:

@@ -22,6 +22,7 @@ from techfin.store.tables import (
     FundingRound,
     GrantedTitle,
     Patent,
+    Shareholder,
     SocialSecurityRecord,
     TaxRecord,
     TechTransferProject,
@@ -265,6 +266,14 @@ def shared_profile(
                 )
                 for t in transfers
             ],
+            "shareholders": _rows(
+                session,
+                Shareholder,
+                enterprise_id,
+                Shareholder.share.desc(),
+                ["shareholder_name", "shareholder_uscc", "share", "as_of"],
+                "shareholders",
+            ),
             "granted_titles": _rows(
                 session,
                 GrantedTitle,

@@ -42,6 +42,7 @@ from techfin.store.tables import (
     LoadBatch,
     Patent,
     QuarantinedRow,
+    Shareholder,
     SocialSecurityRecord,
     TaxRecord,
     TechTransferProject,
@@ -62,6 +63,7 @@ MODELS: dict[str, Any] = {
     "tech_transfer": TechTransferProject,
     "funding": FundingRound,
     "titles": GrantedTitle,
+    "shareholders": Shareholder,
 }
 PATENT_KINDS = {"1": "invention", "8": "invention", "2": "utility", "9": "utility", "3": "design"}
 MAX_FILE_BYTES = 2 * 1024**3
@@ -420,6 +422,13 @@ class _BatchLoader:
             pass
         else:
             values["enterprise_id"] = enterprise_id
+        if name == "shareholders":
+            holder = record.get("shareholder_uscc")
+            values["shareholder_enterprise_id"] = (
+                self.session.scalar(select(Enterprise.id).where(Enterprise.uscc == holder))
+                if holder
+                else None
+            )
         if name == "court":
             values["court"] = values.get("court") or ""
             values["status"] = values.get("status") or ""
@@ -436,6 +445,7 @@ class _BatchLoader:
             "credit_register": ("enterprise_id", "lender", "loan_ref"),
             "court": ("enterprise_id", "case_no", "kind"),
             "titles": ("enterprise_id", "title", "certificate_no"),
+            "shareholders": ("enterprise_id", "shareholder_name"),
         }.get(self.source.name, ("enterprise_id", "quarter"))
         query = select(model)
         for column in key_columns:

@@ -198,12 +198,22 @@ def add_group_link(
 
 
 def _group(session: Session, institution_id: int, enterprise_id: int) -> set[int]:
+    """Related enterprises: corporate shareholders in the registry (工商股东, loaded through the
+    hub) and the links the bank recorded itself (KYC), either way round."""
+    from techfin.store.tables import Shareholder
+
     links = session.execute(
         select(GroupLink.owner_enterprise_id, GroupLink.owned_enterprise_id).where(
             GroupLink.institution_id == institution_id
         )
     ).all()
-    return group_of(enterprise_id, [(a, b) for a, b in links])
+    registry = session.execute(
+        select(Shareholder.shareholder_enterprise_id, Shareholder.enterprise_id).where(
+            Shareholder.shareholder_enterprise_id.is_not(None)
+        )
+    ).all()
+    pairs = [(int(a), int(b)) for a, b in [*links, *registry] if a is not None]
+    return group_of(enterprise_id, pairs)
 
 
 def set_credit_line(

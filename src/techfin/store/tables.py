@@ -325,6 +325,22 @@ class FundingRound(_SharedRecord, Base):
     lead_investor: Mapped[str] = mapped_column(String(200), default="")
 
 
+class Shareholder(_SharedRecord, Base):
+    """A registered shareholder of an enterprise (工商股东信息); a corporate shareholder that is
+    itself in the registry is linked by its credit code (groups of related enterprises)."""
+
+    __tablename__ = "shareholders"
+    __table_args__ = (UniqueConstraint("enterprise_id", "shareholder_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    shareholder_name: Mapped[str] = mapped_column(String(300))
+    shareholder_uscc: Mapped[str | None] = mapped_column(String(18))
+    shareholder_enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id"), index=True
+    )
+    share: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+
+
 class GrantedTitle(_SharedRecord, Base):
     """A title an authority granted (高企, 科小, 专精特新 …) with certificate and validity."""
 
