@@ -217,3 +217,96 @@ def test_a_non_performing_loan_stays_substandard_after_its_arrears_are_paid(worl
     assert after["balances"]["days_past_due"] == 0
     assert after["floor"]["value"] == "substandard"
     assert any("upgrade" in r["code"] for r in after["floor"]["reasons"])
+
+
+def test_investor_info_over_http(world):
+    """`POST /api/enterprises/{id}/investor-info`: 403 without consent or NDA, 403 for a bank,
+    201 under an NDA the enterprise recorded (over `POST …/ndas`)."""
+    from fastapi.testclient import TestClient
+    from svcp_world import PASSWORD
+
+    from techfin.app import create_app
+
+    client = TestClient(create_app(world.db, secret_key="t"))
+
+    def headers(username: str) -> dict[str, str]:
+        token = client.post("/api/token", json={"username": username, "password": PASSWORD})
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    url = f"/api/enterprises/{world.enterprise_id}/investor-info"
+    body = {"kind": "follow_on_round", "on": "2026-03-01", "amount": "80000000"}
+    refused = client.post(url, headers=headers("vc_admin"), json=body)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert client.post(url, headers=headers("s_am"), json=body).status_code == 403
+    nda = client.post(
+        f"/api/enterprises/{world.enterprise_id}/ndas",
+        headers=headers("s_ent"),
+        json={
+            "investor": "VC1",
+            "reference": "NDA-9",
+            "signed_on": "2026-01-01",
+            "valid_to": "2030-01-01",
+        },
+    )
+    assert nda.status_code == 201, nda.text
+    pushed = client.post(url, headers=headers("vc_admin"), json=body)
+    assert pushed.status_code == 201, pushed.text
+    bad = client.post(url, headers=headers("vc_admin"), json={**body, "on": "not a date"})
+    assert bad.status_code == 422 and bad.json()["field"] == "on"
+
+
+def test_hub_data_drives_warnings_only_under_consent(world):
+    """A 45 % headcount drop and a dishonest-debtor listing in the hub fire their warnings at
+    day-end — but only once the borrower consents to post-loan monitoring; the read is then in
+    the enterprise's access log under the job's name."""
+    from techfin.store.tables import CourtRecord, SocialSecurityRecord
+
+    make_loan(world)
+    with world.db.transaction() as s:
+        s.add(
+            SocialSecurityRecord(
+                enterprise_id=world.enterprise_id,
+                quarter="2025Q3",
+                insured_staff=100,
+                as_of=dt.date(2025, 10, 31),
+            )
+        )
+        s.add(
+            SocialSecurityRecord(
+                enterprise_id=world.enterprise_id,
+                quarter="2025Q4",
+                insured_staff=55,
+                as_of=dt.date(2026, 1, 31),
+            )
+        )
+        s.add(
+            CourtRecord(
+                enterprise_id=world.enterprise_id,
+                kind="dishonest",
+                case_no="(2026)京01执1号",
+                filed_on=dt.date(2026, 2, 1),
+                as_of=dt.date(2026, 2, 5),
+            )
+        )
+
+    def fired(date: dt.date) -> set[str]:
+        _run_steps(world, date)
+        with world.db.read() as s:
+            row = s.scalar(select(SvcWarning).where(SvcWarning.as_of == date))
+            return {f["code"] for f in row.fired}
+
+    assert not fired(dt.date(2026, 2, 12)) & {"headcount_drop", "dishonest_listing"}
+    consent.grant(
+        world.db,
+        world.actor("s_ent"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="SBANK",
+        purpose="post_loan_monitoring",
+        expires_on=dt.date.today() + dt.timedelta(days=365),
+    )
+    codes = fired(dt.date(2026, 2, 13))
+    assert "headcount_drop" in codes
+    assert "dishonest_debtor" in codes
+    log = consent.access_log(world.db, world.actor("s_ent"), world.enterprise_id)
+    assert any(a.user == "system:eod" and a.purpose == "post_loan_monitoring" for a in log)
