@@ -310,3 +310,54 @@ def test_hub_data_drives_warnings_only_under_consent(world):
     assert "dishonest_debtor" in codes
     log = consent.access_log(world.db, world.actor("s_ent"), world.enterprise_id)
     assert any(a.user == "system:eod" and a.purpose == "post_loan_monitoring" for a in log)
+
+
+def test_tax_drop_and_other_bank_npl_warn_and_raise_the_floor(world):
+    """Under consent: VAT+CIT down 60 % on a year earlier fires `tax_drop_yoy`; a substandard loan
+    at another bank in the credit register fires `npl_other_bank` and makes the floor at least
+    special mention (2023 rules: non-performing at another bank)."""
+    from decimal import Decimal
+
+    from techfin.store.tables import CreditRegisterLoan, TaxRecord
+
+    loan = make_loan(world)
+    with world.db.transaction() as s:
+        for quarter, vat, on in (
+            ("2024Q4", "100000", dt.date(2025, 1, 31)),
+            ("2025Q4", "40000", dt.date(2026, 1, 31)),
+        ):
+            s.add(
+                TaxRecord(
+                    enterprise_id=world.enterprise_id,
+                    quarter=quarter,
+                    vat=Decimal(vat),
+                    cit=Decimal(0),
+                    as_of=on,
+                )
+            )
+        s.add(
+            CreditRegisterLoan(
+                enterprise_id=world.enterprise_id,
+                lender="某商业银行",
+                loan_ref="X-1",
+                balance=Decimal("3000000"),
+                classification="substandard",
+                overdue_days=120,
+                as_of=dt.date(2026, 1, 31),
+            )
+        )
+    consent.grant(
+        world.db,
+        world.actor("s_ent"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="SBANK",
+        purpose="post_loan_monitoring",
+        expires_on=dt.date.today() + dt.timedelta(days=365),
+    )
+    _run_steps(world, dt.date(2026, 2, 12))
+    with world.db.read() as s:
+        row = s.scalar(select(SvcWarning).where(SvcWarning.as_of == dt.date(2026, 2, 12)))
+        codes = {f["code"] for f in row.fired}
+    assert {"tax_drop_yoy", "npl_other_bank"} <= codes
+    view = svc.loan_view(world.db, world.actor("s_am"), loan, as_of=dt.date(2026, 2, 12))
+    assert view["floor"]["value"] != "normal"
