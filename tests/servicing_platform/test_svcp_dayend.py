@@ -361,3 +361,51 @@ def test_tax_drop_and_other_bank_npl_warn_and_raise_the_floor(world):
     assert {"tax_drop_yoy", "npl_other_bank"} <= codes
     view = svc.loan_view(world.db, world.actor("s_am"), loan, as_of=dt.date(2026, 2, 12))
     assert view["floor"]["value"] != "normal"
+
+
+def test_credit_register_records_come_in_through_the_hub(world):
+    """Incoming register facts: a push of the central credit register's records through the hub
+    (the same path as a file) reaches the loan's classification at day-end."""
+    from techfin.services import ingest
+
+    loan = make_loan(world)
+    consent.grant(
+        world.db,
+        world.actor("s_ent"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="SBANK",
+        purpose="post_loan_monitoring",
+        expires_on=dt.date.today() + dt.timedelta(days=365),
+    )
+    report = ingest.ingest_records(
+        world.db,
+        Actor.system("test"),
+        "credit_register",
+        [
+            {
+                "统一社会信用代码": "91110000600037341L",
+                "授信机构": "某农商行",
+                "借据号": "JJ-7",
+                "余额": "2,000,000",
+                "五级分类": "可疑",
+                "逾期天数": 200,
+                "数据日期": "2026-01-31",
+            },
+            {
+                "uscc": "91110000600037341L",
+                "lender": "x",
+                "loan_ref": "bad",
+                "balance": "-5",
+                "classification": "normal",
+                "as_of": "2026-01-31",
+            },
+        ],
+        today=dt.date(2026, 2, 12),
+    )
+    assert (report.loaded, report.quarantined) == (1, 1)
+    _run_steps(world, dt.date(2026, 2, 12))
+    view = svc.loan_view(world.db, world.actor("s_am"), loan, as_of=dt.date(2026, 2, 12))
+    assert view["floor"]["value"] != "normal"
+    assert any(
+        "another bank" in r["text"] or "other_bank" in r["code"] for r in view["floor"]["reasons"]
+    )
