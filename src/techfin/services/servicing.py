@@ -675,6 +675,12 @@ def _add_segment(
     }
 
 
+def _refused(what: str, exc: Any, field: str) -> ValidationFailed:
+    """A domain refusal (`restructure.NotAllowed`) as one error naming every failed check."""
+    failed = "; ".join(c.text for c in exc.checks if not c.passed)
+    return ValidationFailed(f"{what} refused: {failed}", field=field)
+
+
 def extend_loan(
     db: Database,
     actor: Actor,
@@ -716,10 +722,7 @@ def extend_loan(
                 annual_rate=annual_rate,
             )
         except NotAllowed as exc:
-            raise ValidationFailed(
-                "extension refused: " + "; ".join(c.text for c in exc.checks if not c.passed),
-                field="new_maturity",
-            ) from exc
+            raise _refused("extension", exc, "new_maturity") from exc
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="new_maturity") from exc
         return _add_segment(
@@ -809,10 +812,7 @@ def renew_loan(
             )
             renewal = renew(request, terms)
         except NotAllowed as exc:
-            raise ValidationFailed(
-                "renewal refused: " + "; ".join(c.text for c in exc.checks if not c.passed),
-                field="renewal",
-            ) from exc
+            raise _refused("renewal", exc, "renewal") from exc
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="renewal") from exc
         return _add_segment(
