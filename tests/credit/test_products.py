@@ -220,3 +220,50 @@ def test_penalty_markup_is_product_data_within_the_rules() -> None:
     assert penalty_markup("no_such_product") == D("0.50")
     with pytest.raises(ValueError, match=r"between 0\.30 and 0\.50"):
         _markup({"code": "x", "penalty_markup": "0.60"})
+
+
+def test_allocation_order_is_product_data_principal_last() -> None:
+    from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
+    from techfin.credit.products import _allocation_order
+    from techfin.services.servicing import allocation_order
+
+    for p in load_catalogue().products:
+        assert sorted(p.allocation_order) == sorted(DEFAULT_ALLOCATION_ORDER), p.code
+        assert p.allocation_order[-1] == "principal", p.code
+    assert get_product("credit_loan").allocation_order == DEFAULT_ALLOCATION_ORDER
+    # the talent loan's contract agrees ordinary interest before penalty and compound interest
+    talent = ("costs", "interest", "penalty_interest", "compound_interest", "principal")
+    assert get_product("talent_loan").allocation_order == talent
+    assert allocation_order("talent_loan") == talent  # servicing reads it from the product
+    assert allocation_order("no_such_product") == DEFAULT_ALLOCATION_ORDER
+    assert _allocation_order({"code": "x"}) == DEFAULT_ALLOCATION_ORDER
+    # interest before costs is a lawful agreed order (art. 561 "unless agreed"), accepted
+    agreed = ["interest", "costs", "penalty_interest", "compound_interest", "principal"]
+    assert _allocation_order({"code": "x", "allocation_order": agreed}) == tuple(agreed)
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        (["costs", "penalty_interest", "compound_interest", "principal"], "interest missing"),
+        (
+            ["costs", "interest", "interest", "penalty_interest", "compound_interest", "principal"],
+            "interest named more than once",
+        ),
+        (
+            ["costs", "fees", "penalty_interest", "compound_interest", "interest", "principal"],
+            "unknown bucket",
+        ),
+        (
+            ["costs", "principal", "penalty_interest", "compound_interest", "interest"],
+            "principal must come last",
+        ),
+        ("costs, interest, principal", "must be a list"),
+    ],
+)
+def test_bad_allocation_order_names_product_and_field(order: object, message: str) -> None:
+    from techfin.credit.products import _allocation_order
+
+    with pytest.raises(ValueError, match=message) as err:
+        _allocation_order({"code": "odd_loan", "allocation_order": order})
+    assert "odd_loan" in str(err.value) and "allocation_order" in str(err.value)

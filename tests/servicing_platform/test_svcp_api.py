@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from svcp_world import PASSWORD, make_loan, set_business_date
 
 from techfin.app import create_app
 from techfin.credit.credit_register_report import read_report
+from techfin.store.tables_origination import Loan
 
 
 @pytest.fixture
@@ -99,3 +101,38 @@ def _loan_page_and_watch_list_render(world, client):
     assert html.text.count("<tr><td>") >= 12  # twelve schedule rows
     assert client.get("/watch-list").status_code == 200
     assert f'href="/loans/{loan}"' in client.get("/loans").text
+
+
+def _on_product(world, loan_id: int, code: str) -> int:
+    with world.db.transaction() as s:
+        loan = s.get(Loan, loan_id)
+        assert loan is not None
+        loan.product_code = code
+    return loan_id
+
+
+def test_payment_allocates_in_the_products_agreed_order(world, client):
+    """products.yaml: the talent loan agrees interest before penalty and compound interest;
+    the credit loan keeps the default (penalty → compound → interest). The same late payment
+    of 620.00 (row 1's interest) on the same day fills the buckets in each product's order."""
+    set_business_date(world, dt.date(2026, 3, 1))  # row 1 (02-15) 14 days past due
+    am = token(client, "s_am")
+    talent = _on_product(world, make_loan(world), "talent_loan")
+    credit = _on_product(world, make_loan(world), "credit_loan")
+    out = {}
+    for loan in (talent, credit):
+        paid = client.post(f"/api/loans/{loan}/repayments", json={"amount": "620.00"}, headers=am)
+        assert paid.status_code == 201, paid.text
+        view = client.get(f"/api/loans/{loan}", headers=am).json()
+        entry = next(e for e in view["ledger"] if e["event_id"] == paid.json()["event"]["event_id"])
+        out[loan] = (view, [b for b, _a in entry["allocations"]])
+    view, buckets = out[talent]
+    assert view["loan"]["allocation_order"][:2] == ["costs", "interest"]
+    assert buckets == ["interest"]  # all 620.00 to ordinary interest
+    assert Decimal(view["balances"]["interest_unpaid"]) == 0
+    assert Decimal(view["balances"]["penalty_interest"]) > 0  # penalty still owed
+    view, buckets = out[credit]
+    assert buckets == ["penalty_interest", "compound_interest", "interest"]
+    assert Decimal(view["balances"]["penalty_interest"]) == 0
+    assert Decimal(view["balances"]["compound_interest"]) == 0
+    assert Decimal(view["balances"]["interest_unpaid"]) > 0  # part of the interest still owed

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
 from techfin.money import Rounding, quantize, to_decimal
 
 __all__ = [
@@ -111,6 +112,10 @@ class Product:
     # Servicing terms of the product (official-rules §7b): penalty interest = contract rate ×
     # (1 + markup), markup 30–50 %; 50 % when the product does not say (house default).
     penalty_markup: Decimal = Decimal("0.50")
+    # The order a payment fills what is due (Civil Code art. 561: costs → interest → principal
+    # unless the contract agrees otherwise); every bucket of
+    # `accrual.DEFAULT_ALLOCATION_ORDER` exactly once, principal last (house rule, decision 1105).
+    allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION_ORDER
 
 
 def _product(raw: Mapping[str, Any]) -> Product:
@@ -174,6 +179,7 @@ def _product(raw: Mapping[str, Any]) -> Product:
         source=raw.get("source"),
         notes=raw.get("notes"),
         penalty_markup=_markup(raw),
+        allocation_order=_allocation_order(raw),
     )
 
 
@@ -184,6 +190,46 @@ def _markup(raw: Mapping[str, Any]) -> Decimal:
             f"product {raw.get('code')}: penalty_markup must be between 0.30 and 0.50, got {value}"
         )
     return value
+
+
+def _allocation_order(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The product's agreed payment allocation order (default: `DEFAULT_ALLOCATION_ORDER`).
+
+    The law lets the parties agree any order (Civil Code art. 561, "除当事人另有约定外");
+    the house rule enforced here (decision 1105) is narrower: each bucket exactly once, and
+    principal last — a payment never repays principal while costs or any interest (ordinary,
+    penalty or compound) are still due. Costs and the interest buckets may be reordered.
+    """
+    code = raw.get("code")
+    value = raw.get("allocation_order")
+    if value is None:
+        return DEFAULT_ALLOCATION_ORDER
+
+    def bad(msg: str) -> ValueError:
+        return ValueError(f"products.yaml: {code}: allocation_order: {msg}")
+
+    if not isinstance(value, list | tuple) or not all(isinstance(b, str) for b in value):
+        raise bad("must be a list of bucket names")
+    order = tuple(value)
+    known = set(DEFAULT_ALLOCATION_ORDER)
+    unknown = [b for b in order if b not in known]
+    if unknown:
+        raise bad(
+            f"unknown bucket(s) {', '.join(unknown)} "
+            f"(buckets are {', '.join(DEFAULT_ALLOCATION_ORDER)})"
+        )
+    twice = sorted({b for b in order if order.count(b) > 1})
+    if twice:
+        raise bad(f"{', '.join(twice)} named more than once")
+    missing = [b for b in DEFAULT_ALLOCATION_ORDER if b not in order]
+    if missing:
+        raise bad(f"{', '.join(missing)} missing (name every bucket exactly once)")
+    if order[-1] != "principal":
+        raise bad(
+            "principal must come last: a payment may not repay principal while costs or "
+            "interest are due (house rule, decision 1105)"
+        )
+    return order
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from techfin.credit import servicing as dom
+from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
 from techfin.credit.classification import RiskClass, classify, judged_class_allowed
 from techfin.credit.daycount import InterestBasis
 from techfin.credit.schedule import Method, Schedule, Terms
@@ -238,7 +239,12 @@ def replay_events(
             if prev.suspense > 0:
                 carried_paid = prev.suspense
                 seg_events.append(dom.Repayment(f"seg{seg.seq}-suspense", seg.start, prev.suspense))
-        contract = dom.Contract(key, terms, penalty_markup=penalty_markup(loan.product_code))
+        contract = dom.Contract(
+            key,
+            terms,
+            penalty_markup=penalty_markup(loan.product_code),
+            allocation_order=allocation_order(loan.product_code),
+        )
         state = dom.replay(contract, seg_events, end if end is not None else as_of)
         total_paid += state.total_paid - carried_paid
         ledger.extend(state.ledger)
@@ -271,6 +277,17 @@ def penalty_markup(product_code: str) -> Decimal:
         return get_product(product_code).penalty_markup
     except ValueError:
         return Decimal("0.50")
+
+
+def allocation_order(product_code: str) -> tuple[str, ...]:
+    """The product's agreed payment allocation order (products.yaml, validated there); the
+    domain default (costs → penalty → compound → interest → principal) for an unknown product."""
+    from techfin.credit.products import get_product
+
+    try:
+        return get_product(product_code).allocation_order
+    except ValueError:
+        return DEFAULT_ALLOCATION_ORDER
 
 
 def position(session: Session, loan: Loan, as_of: dt.date) -> Position:
@@ -1181,6 +1198,8 @@ def loan_view(
                 "start_date": loan.start_date.isoformat(),
                 "maturity_date": loan.maturity_date.isoformat(),
                 "status": loan.status,
+                "penalty_markup": str(penalty_markup(loan.product_code)),
+                "allocation_order": list(allocation_order(loan.product_code)),
             },
             "as_of": when.isoformat(),
             "balances": pos.balances(),
