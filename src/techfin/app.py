@@ -57,6 +57,7 @@ API_MODULES = [
     "techfin.api.origination",
     "techfin.api.rating",
     "techfin.api.loans",
+    "techfin.api.market",
 ]
 PAGE_MODULES = [
     "techfin.web.pages",
@@ -67,6 +68,7 @@ PAGE_MODULES = [
     "techfin.web.origination",
     "techfin.web.rating",
     "techfin.web.loans",
+    "techfin.web.market",
 ]
 
 

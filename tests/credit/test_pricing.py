@@ -52,7 +52,7 @@ def test_lpr_table_keeps_confidence_and_refuses_out_of_range() -> None:
         t.in_force(d(2019, 8, 19))
     last = t.last_date
     t.in_force(last + dt.timedelta(days=29))  # still the last fixing's month
-    with pytest.raises(ValueError, match=r"add it to lpr\.csv"):
+    with pytest.raises(ValueError, match=r"enter the next fixing"):
         t.in_force(t.valid_until())
     assert t.in_force(t.valid_until(), allow_stale=True).fixing_date == last
 

@@ -30,3 +30,12 @@ def test_every_message_is_translated_to_chinese():
     assert len(ids) > 50
     missing = sorted(ids - translated)
     assert missing == [], f"add these to locale/zh/LC_MESSAGES/messages.po: {missing}"
+
+
+def test_no_translation_carries_a_percent_sign():
+    """Jinja's i18n formats every translation with `%`: a stray one breaks the page at render."""
+    for lang in ("zh", "en"):
+        with (WEB / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        bad = sorted(m.id for m in catalog if m.id and m.string and "%" in m.string)
+        assert bad == [], f"{lang}: remove the % sign from the translations of {bad}"

@@ -28,16 +28,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from techfin.api.deps import current_actor
+from techfin.api.deps import current_actor, get_db
 from techfin.services.context import Actor
 from techfin.services.errors import ValidationFailed
+from techfin.store.db import Database
 
 if TYPE_CHECKING:
+    from techfin.credit.pricing import LprTable
     from techfin.credit.products import Catalogue, Product, ProductCheck
     from techfin.credit.schedule import Schedule, Terms
 
 router = APIRouter()
 ActorDep = Annotated[Actor, Depends(current_actor)]
+DbDep = Annotated[Database, Depends(get_db)]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -423,8 +426,10 @@ _QUOTE_RENAMES = {
 }
 
 
-def quote_loan(body: QuoteIn) -> dict[str, Any]:
-    """Price the loan; the floor part by part vs the offered rate, RAROC with/without subsidy."""
+def quote_loan(body: QuoteIn, table: LprTable | None = None) -> dict[str, Any]:
+    """Price the loan; the floor part by part vs the offered rate, RAROC with/without subsidy.
+
+    `table`: the LPR table (the packaged one when omitted; the API passes the platform's)."""
     from techfin.credit.pricing import (
         FixedRate,
         FloatingRate,
@@ -460,6 +465,7 @@ def quote_loan(body: QuoteIn) -> dict[str, Any]:
             tech_loan=body.tech_loan,
             grade=body.grade,
             risk_weight=body.risk_weight,
+            table=table,
         )
     except (ValueError, ArithmeticError) as exc:
         raise domain_error(exc, _QUOTE_RENAMES) from None
@@ -553,10 +559,11 @@ def size_working_capital(data: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- LPR
 
 
-def lpr_in_force(on: dt.date) -> dict[str, Any]:
+def lpr_in_force(on: dt.date, table: LprTable | None = None) -> dict[str, Any]:
+    """The fixing in force on `on` from `table` (the packaged table when omitted)."""
     from techfin.credit.pricing import load_lpr_table
 
-    table = load_lpr_table()
+    table = table or load_lpr_table()
     try:
         fixing = table.in_force(on)
     except (ValueError, ArithmeticError) as exc:
@@ -601,10 +608,10 @@ def schedule(body: ScheduleIn, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.post("/api/pricing/quote", tags=["credit"])
-def pricing_quote(body: QuoteIn, actor: ActorDep) -> dict[str, Any]:
+def pricing_quote(body: QuoteIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     """The offered rate against the risk-based floor part by part, and RAROC with and without
     the head-office tech subsidy."""
-    return quote_loan(body)
+    return quote_loan(body, _platform_lpr_table(db))
 
 
 _WC_SCHEMA = {
@@ -642,7 +649,16 @@ def working_capital(
 @router.get("/api/lpr", tags=["credit"])
 def lpr(
     actor: ActorDep,
+    db: DbDep,
     date: Annotated[dt.date | None, Query(description="YYYY-MM-DD; today when omitted")] = None,
 ) -> dict[str, Any]:
-    """The LPR fixing in force on a date (the latest published on or before it)."""
-    return lpr_in_force(date or dt.date.today())
+    """The LPR fixing in force on a date (the latest published on or before it): the packaged
+    table extended by the fixings confirmed on the platform (`/api/lpr/fixings`)."""
+    return lpr_in_force(date or dt.date.today(), _platform_lpr_table(db))
+
+
+def _platform_lpr_table(db: Database) -> LprTable:
+    from techfin.services.market import lpr_table
+
+    with db.transaction() as session:
+        return lpr_table(session)

@@ -129,7 +129,8 @@ class LprTable:
         if on >= self.valid_until() and not allow_stale:
             raise ValueError(
                 f"date: {on.isoformat()} needs an LPR fixing after "
-                f"{self.last_date.isoformat()}, the last in the table; add it to lpr.csv"
+                f"{self.last_date.isoformat()}, the last in the table; enter the next fixing "
+                "(/market/lpr on the platform, or credit/data/lpr.csv in a release)"
             )
         lo, hi = 0, len(self.fixings)
         while lo < hi:  # first fixing with date > on

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from techfin.money import ZERO, to_decimal
-from techfin.services import audit
+from techfin.services import audit, market
 from techfin.services import experts as expert_registry
 from techfin.services.authz import require_institution, require_role
 from techfin.services.consent import Purpose, checked_read
@@ -487,6 +487,7 @@ def _assemble(
         exposure=Decimal(app.exposure),
         today=_today(),
         policy=policy,
+        lpr_table=market.lpr_table(session),
     )
     app.grade = app.file["rating"].get("grade")
     app.channel = "tech" if app.file["channel"]["tech"] else "ordinary"

@@ -16,6 +16,7 @@ import importlib
 from decimal import Decimal
 from typing import Any
 
+from techfin.credit.pricing import LprTable
 from techfin.money import ZERO, quantize, to_decimal
 from techfin.services.origination_policy import Policy
 
@@ -250,10 +251,11 @@ def pricing_part(
     guarantee: list[str],
     tech: bool,
     policy: Policy,
+    lpr_table: LprTable | None = None,
 ) -> dict[str, Any]:
     from techfin.credit.pricing import FloatingRate, load_lpr_table, price_loan
 
-    table = load_lpr_table()
+    table = lpr_table or load_lpr_table()
     priced_on = start
     stale = None
     if start >= table.valid_until():
@@ -261,7 +263,7 @@ def pricing_part(
         priced_on = table.valid_until() - dt.timedelta(days=1)
         stale = (
             f"LPR table ends with the {table.last_date.isoformat()} fixing: priced on it; "
-            "add the newer fixings to credit/data/lpr.csv"
+            "the platform operator enters newer fixings at /market/lpr"
         )
     lgd_table = policy.raw["lgd"]
     lgd = min(
@@ -277,6 +279,7 @@ def pricing_part(
         lgd=lgd,
         tech_loan=tech,
         grade=grade,
+        table=table,
     )
     proposed = quote.indicative_rate if quote.indicative_rate is not None else quote.offered_rate
     out = quote.to_dict()
@@ -323,8 +326,11 @@ def assemble(
     exposure: Decimal,
     today: dt.date,
     policy: Policy,
+    lpr_table: LprTable | None = None,
 ) -> dict[str, Any]:
-    """The whole pre-loan file and the items missing before it can be submitted."""
+    """The whole pre-loan file and the items missing before it can be submitted.
+
+    `lpr_table`: the platform's LPR table (`services.market.lpr_table`; packaged when omitted)."""
     from techfin.services.origination_policy import tech_channel
 
     missing: list[str] = []
@@ -387,6 +393,7 @@ def assemble(
             guarantee=guarantee,
             tech=tech,
             policy=policy,
+            lpr_table=lpr_table,
         )
         schedule = schedule_part(
             amount=amount,

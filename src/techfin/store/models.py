@@ -8,6 +8,7 @@ from __future__ import annotations
 from techfin.store import (
     tables,  # noqa: F401
     tables_ip,  # noqa: F401
+    tables_market,  # noqa: F401
     tables_origination,  # noqa: F401
     tables_rating,  # noqa: F401
     tables_servicing,  # noqa: F401

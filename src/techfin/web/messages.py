@@ -80,10 +80,11 @@ DYNAMIC = [
     _("Open post-loan tasks"),
     _("Open IP alerts"),
     _("Borrowers on the watch list"),
-    # quota request states
+    # states of requests and entries awaiting a checker
     _("pending"),
     _("approved"),
     _("rejected"),
+    _("confirmed"),
     # errors and notices
     _("Your session has expired. Please log in again."),
     _("Not found"),
