@@ -1,24 +1,46 @@
-"""Load scenario for the servicing API (issue 9 item 9) against PostgreSQL.
+"""Load scenario for the origination and servicing APIs (issue 9 item 9) against PostgreSQL.
 
-    .venv/bin/python bench/servicing_load.py [--clients 50] [--seconds 60] [--loans 200]
+    .venv/bin/python bench/servicing_load.py [--clients 50] [--seconds 60] [--json out.json]
 
 A fresh PostgreSQL database (created here, dropped at the end) is migrated and given origination's
-test world (tests/origination/orig_world.py); a real server process (`techfin serve`) is
-started; then `--clients` concurrent API clients each create, review, approve, contract and
-disburse one application through the origination API and post repayments for `--seconds`
-(`--direct` instead writes `--loans` loans straight into origination's tables), each with a fresh
-`Idempotency-Key`, and about one in three is retried with the same key and body (a lost
-response), which must return the first result. It reports throughput and p50/p95/p99 latency,
-then checks that no event was lost or duplicated (the events in the database are exactly the
-acknowledged first results, one per key) and that every loan's balances reconcile to the cent
-(total paid = Σ acknowledged amounts; principal repaid + principal outstanding = disbursed;
-the allocations of the payments add up to what was paid).
+test world (tests/origination/orig_world.py: bank BANKA with head office → branch → tech
+sub-branch, the staff of each role, experts, two enterprises); the bank's business date is
+today. A real server process (`techfin serve`, one worker) is started. `--warmup-loans` loans
+are originated through the API before the clock starts (so that repayments have loans from the
+first second); then `--clients` concurrent API clients work for `--seconds`, each one choosing
+its next operation at random:
+
+- with probability `--origination-share`: originate a loan through the origination API —
+  create → file → submit → review (→ expert draw and opinions when the policy asks) → decision by
+  the approver whose delegated authority covers the exposure → contract → conditions met →
+  disbursement request (Idempotency-Key) → independent disbursement check; makers and checkers
+  are distinct users as the approval policy requires. Products, amounts, terms and repayment
+  methods vary; about 70 % of the disbursements are value-dated in the past (up to ~13 months),
+  so that the book has loans of every age with dues billed and overdue amounts accruing penalty
+  and compound interest;
+- otherwise a money event on a random loan: repayment (65 %), prepayment (20 %, re-amortise or
+  reduce term), subsidy receipt (7.5 %) or fee (7.5 %), value-dated on the business date or
+  backdated, each with a fresh Idempotency-Key. About one in three is sent again with the same
+  key and body (a lost response; one in eight of those while the first is still in flight),
+  which must return the first result; about one in 25 is then sent with the same key and another
+  body, which must be 409.
+
+It reports throughput and p50/p95/p99 latency per operation kind and overall, the loans
+originated during the minute, retries, 409s and errors (any 5xx is a failure, as is any other
+unexpected status). Then it reconciles independently (bench/_load_reconcile.py): the API's
+loan views are read for the business date, the day-end is run through the CLI
+(`techfin eod run`) and the stored `svc_positions` are read with SQL; each loan's state is
+replayed by the pure domain replay from what the clients themselves recorded and compared to
+the cent with both, and a second check without any replay reads the events, loans and audit
+entries with SQL and checks that money is conserved. Every mismatch is printed; the exit status
+is 1 if there is any.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -31,17 +53,49 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contextlib
+
+from _load_reconcile import (
+    Book,
+    EventRecord,
+    LoanRecord,
+    fetch_views,
+    read_positions,
+    replay_check,
+    sql_check,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
     "TECHFIN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 PASSWORD = "correct-horse-1"
-START = dt.date(2026, 1, 15)
-BUSINESS_DATE = dt.date(2026, 6, 30)
+BANK = "BANKA"
+#: The approver whose delegated authority the application's route names (orig_world's staff).
+APPROVER_BY_BRANCH = {
+    "中关村科技支行": "a_approver",
+    "北京分行": "a_bj_approver",
+    "总行": "a_ho_approver",
+}
+MAKERS = ("a_am", "a_am2")
+REVIEWERS = ("a_reviewer", "a_reviewer2")
+CHECKER = "a_risk"
+PAYMENT_MIX = (
+    ("repayment", 0.65),
+    ("prepayment", 0.20),
+    ("subsidy_receipt", 0.075),
+    ("fee", 0.075),
+)
+RETRY_SHARE = 1 / 3
+PARALLEL_SHARE_OF_RETRIES = 1 / 8
+CONFLICT_SHARE = 1 / 25
+IP = [{"kind": "ip", "ip_type": "invention", "appraised_value": "8000000", "patent": "ZL1"}]
 
 
 def _free_port() -> int:
@@ -50,221 +104,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_world(url: str, loans: int) -> list[int]:
-    os.environ.setdefault("TECHFIN_FAST_PASSWORD_HASH", "1")
-    from techfin.credit.schedule import Terms, build
-    from techfin.services import users
-    from techfin.services.context import Actor
-    from techfin.store.db import Database
-    from techfin.store.migrate import upgrade
-    from techfin.store.tables import BusinessDate, Enterprise
-    from techfin.store.tables_origination import Application, Contract, Loan, LoanScheduleRow
-
-    db = Database(url)
-    upgrade(db.engine)
-    system = Actor.system("bench")
-    ids: list[int] = []
-    with db.transaction() as s:
-        bank = users.add_institution(s, system, code="LOADBANK", name="压测银行", kind="bank")
-        am = users.add_user(
-            s,
-            system,
-            username="load_am",
-            password=PASSWORD,
-            role="account_manager",
-            institution_code="LOADBANK",
-            display_name="load_am",
-        )
-        s.add(BusinessDate(institution_id=bank.id, business_date=BUSINESS_DATE))
-        rng = random.Random(7)
-        for i in range(loans):
-            e = Enterprise(
-                uscc=f"9111000000000{i:05d}",
-                name=f"压测科技{i}有限公司",
-                industry_code="6513",
-                province="北京",
-                area_code="110000",
-                registered_on=dt.date(2015, 3, 1),
-                registered_capital=Decimal("5000000.00"),
-                as_of=START,
-            )
-            s.add(e)
-            s.flush()
-            principal = Decimal(rng.randrange(100, 5000) * 1000)
-            months = rng.choice((12, 24, 36))
-            terms = Terms(
-                principal=principal, annual_rate=Decimal("0.045"), start=START, installments=months
-            )
-            schedule = build(terms)
-            app = Application(
-                institution_id=bank.id,
-                enterprise_id=e.id,
-                product_code="tech-credit",
-                amount=principal,
-                term_months=months,
-                method="annuity",
-                exposure=principal,
-                status="disbursed",
-                prepared_by=am.id,
-            )
-            s.add(app)
-            s.flush()
-            contract = Contract(
-                institution_id=bank.id,
-                application_id=app.id,
-                number=f"LOAD-{app.id:06d}",
-                enterprise_id=e.id,
-                product_code="tech-credit",
-                amount=principal,
-                annual_rate=Decimal("0.045"),
-                term_months=months,
-                method="annuity",
-                made_by=am.id,
-            )
-            s.add(contract)
-            s.flush()
-            loan = Loan(
-                institution_id=bank.id,
-                enterprise_id=e.id,
-                contract_id=contract.id,
-                application_id=app.id,
-                product_code="tech-credit",
-                channel="tech",
-                principal=principal,
-                annual_rate=Decimal("0.045"),
-                method="annuity",
-                interest_basis=str(terms.interest_basis),
-                installments=months,
-                start_date=START,
-                maturity_date=schedule.rows[-1].due_date,
-                terms={
-                    "principal": str(principal),
-                    "annual_rate": "0.045",
-                    "start": START.isoformat(),
-                    "installments": months,
-                    "method": "annuity",
-                    "interest_basis": str(terms.interest_basis),
-                },
-                conventions_version=schedule.conventions_version,
-            )
-            s.add(loan)
-            s.flush()
-            for r in schedule.rows:
-                s.add(
-                    LoanScheduleRow(
-                        loan_id=loan.id,
-                        n=r.n,
-                        due_date=r.due_date,
-                        days=r.days,
-                        principal=r.principal,
-                        interest=r.interest,
-                        payment=r.payment,
-                        balance=r.balance,
-                    )
-                )
-            ids.append(loan.id)
-    db.dispose()
-    return ids
-
-
-def build_orig(url: str) -> None:
-    """The origination engineers' test world (bank BANKA with branches and delegated limits,
-    staff of each role, experts, two enterprises that consented to credit assessment)."""
+def build_world(url: str, today: dt.date) -> int:
+    """The origination engineers' test world; the bank's business date is `today`. Returns
+    the bank's institution id."""
     os.environ.setdefault("TECHFIN_FAST_PASSWORD_HASH", "1")
     sys.path.insert(0, str(ROOT / "tests" / "origination"))
-    from orig_world import build_orig_world  # type: ignore[import-not-found]
+    from orig_world import build_orig_world
 
     from techfin.store.db import Database
     from techfin.store.migrate import upgrade
+    from techfin.store.tables import BusinessDate, Institution
 
     db = Database(url)
     upgrade(db.engine)
     build_orig_world(db)
+    with db.transaction() as s:
+        bank = s.query(Institution).filter_by(code=BANK).one()
+        s.add(BusinessDate(institution_id=bank.id, business_date=today))
+        bank_id = int(bank.id)
     db.dispose()
-
-
-IP = [{"kind": "ip", "ip_type": "invention", "appraised_value": "8000000", "patent": "ZL1"}]
-
-
-class Originator:
-    """Creates, reviews, approves, contracts and disburses one application through the
-    origination API (the path of tests/origination/test_orig_api.py)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.tokens: dict[str, dict[str, str]] = {}
-        self.lock = threading.Lock()
-
-    def auth(self, http: httpx.Client, username: str) -> dict[str, str]:
-        with self.lock:
-            if username not in self.tokens:
-                r = http.post("/api/token", json={"username": username, "password": PASSWORD})
-                r.raise_for_status()
-                self.tokens[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            return self.tokens[username]
-
-    def originate(self, http: httpx.Client, n: int, timed) -> int:
-        am = self.auth(http, "a_am")
-        rev = self.auth(http, "a_reviewer")
-        appr = self.auth(http, "a_approver")
-        risk = self.auth(http, "a_risk")
-        body = {
-            "enterprise_id": 1 + n % 2,
-            "product_code": "ip_pledge_loan",
-            "amount": "100000",
-            "term_months": 12,
-            "method": "annuity",
-            "guarantee": ["pledge"],
-            "collateral": IP,
-        }
-        app = timed("POST", "/api/origination/applications", am, body, 201)
-        aid = app["id"]
-        file = {
-            "investigation_report": "site visit",
-            "milestones": [{"kind": "funding_round", "text": "Series B", "due": "2027-06-30"}],
-        }
-        timed("POST", f"/api/origination/applications/{aid}/file", am, file, 200)
-        timed("POST", f"/api/origination/applications/{aid}/submit", am, None, 200)
-        r = timed(
-            "POST", f"/api/origination/applications/{aid}/review", rev, {"opinion": "ok"}, 200
-        )
-        if r["status"] == "experts":
-            r = timed("POST", f"/api/origination/applications/{aid}/experts", rev, {"seed": n}, 200)
-            for e in r["experts"]:
-                timed(
-                    "POST",
-                    f"/api/origination/applications/{aid}/opinion",
-                    self.auth(http, e["expert"]),
-                    {"score": 75, "support": True, "opinion": "ok"},
-                    200,
-                )
-        timed(
-            "POST",
-            f"/api/origination/applications/{aid}/decision",
-            appr,
-            {"decision": "approve", "reason": "ok"},
-            200,
-        )
-        ct = timed("POST", f"/api/origination/applications/{aid}/contract", am, None, 201)
-        for cond in ct["contract"]["conditions"]:
-            timed(
-                "POST", f"/api/origination/conditions/{cond['id']}/met", am, {"evidence": "x"}, 200
-            )
-        d = timed(
-            "POST",
-            f"/api/origination/contracts/{ct['contract']['id']}/disbursements",
-            {**am, "Idempotency-Key": f"draw-{aid}"},
-            {},
-            201,
-        )
-        chk = timed(
-            "POST",
-            f"/api/origination/disbursements/{d['id']}/check",
-            risk,
-            {"approve": True, "reason": "ok"},
-            200,
-        )
-        return int(chk["loan_id"])
+    return bank_id
 
 
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -288,80 +147,405 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("server did not start")
 
 
+# ------------------------------------------------------------------------------------------------
+# Measuring
+
+
+class Stats:
+    """Latencies per operation kind, statuses, counters and problems (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[int, int] = defaultdict(int)
+        self.counters: dict[str, int] = defaultdict(int)
+        self.problems: list[str] = []
+        self.flows: list[float] = []  # whole origination flows, ms
+
+    def record(self, kind: str, ms: float, status: int) -> None:
+        with self.lock:
+            self.latencies[kind].append(ms)
+            self.statuses[status] += 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            self.counters[name] += n
+
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.problems.append(text)
+
+
+class Unexpected(Exception):
+    pass
+
+
+class Abandoned(Exception):
+    """The clock ran out in the middle of an origination (the application stays where it is)."""
+
+
+class Api:
+    """One client's HTTP session; every call is timed under an operation kind."""
+
+    def __init__(self, base: str, stats: Stats, tokens: Tokens) -> None:
+        self.http = httpx.Client(base_url=base, timeout=120)
+        self.base = base
+        self.stats = stats
+        self.tokens = tokens
+
+    def call(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        user: str,
+        body: Any = None,
+        expect: int = 200,
+        key: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> dict[str, Any]:
+        headers = dict(self.tokens.get(self.http, user))
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        t0 = time.perf_counter()
+        r = (http or self.http).request(method, path, headers=headers, json=body)
+        self.stats.record(kind, (time.perf_counter() - t0) * 1000, r.status_code)
+        if r.status_code != expect:
+            what = "SERVER ERROR" if r.status_code >= 500 else "unexpected status"
+            text = (
+                f"{what}: {method} {path} as {user} body {body} -> {r.status_code} {r.text[:300]}"
+            )
+            self.stats.problem(text)
+            raise Unexpected(text)
+        data: dict[str, Any] = r.json()
+        return data
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Tokens:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tokens: dict[str, dict[str, str]] = {}
+
+    def get(self, http: httpx.Client, username: str) -> dict[str, str]:
+        with self.lock:
+            if username not in self.tokens:
+                r = http.post("/api/token", json={"username": username, "password": PASSWORD})
+                r.raise_for_status()
+                self.tokens[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            return self.tokens[username]
+
+
+# ------------------------------------------------------------------------------------------------
+# Origination
+
+
+def originate(
+    api: Api,
+    rng: random.Random,
+    n: int,
+    today: dt.date,
+    prefix: str,
+    deadline: float = float("inf"),
+) -> LoanRecord:
+    """One application from creation to disbursed loan through the origination API; past the
+    `deadline` the flow stops before its next call (`Abandoned`)."""
+    am, rev = MAKERS[n % 2], REVIEWERS[n % 2]
+    if rng.random() < 0.7:
+        body: dict[str, Any] = {
+            "enterprise_id": 1 + n % 2,
+            "product_code": "ip_pledge_loan",
+            "amount": str(rng.randrange(1, 21) * 100_000),
+            "guarantee": ["pledge"],
+            "collateral": IP,
+        }
+    else:
+        body = {
+            "enterprise_id": 1,
+            "product_code": "working_capital_loan",
+            "amount": str(rng.randrange(1, 11) * 100_000),
+            "guarantee": ["credit"],
+        }
+    body["term_months"] = rng.choice((6, 12, 12, 24, 36))
+    body["method"] = rng.choice(
+        ("annuity", "annuity", "equal-principal", "interest-only", "bullet")
+    )
+
+    def step(kind: str, method: str, path: str, user: str, **kw: Any) -> dict[str, Any]:
+        if time.monotonic() >= deadline:
+            raise Abandoned
+        return api.call(f"{prefix}{kind}", method, path, user, **kw)
+
+    app = step("create", "POST", "/api/origination/applications", am, body=body, expect=201)
+    aid = app["id"]
+    file = {
+        "investigation_report": "site visit: orders booked",
+        "milestones": [{"kind": "funding_round", "text": "Series B", "due": "2027-06-30"}],
+    }
+    step("file", "POST", f"/api/origination/applications/{aid}/file", am, body=file)
+    step("submit", "POST", f"/api/origination/applications/{aid}/submit", am)
+    r = step(
+        "review", "POST", f"/api/origination/applications/{aid}/review", rev, body={"opinion": "ok"}
+    )
+    if r["status"] == "experts":
+        r = step(
+            "experts", "POST", f"/api/origination/applications/{aid}/experts", rev, body={"seed": n}
+        )
+        for e in r["experts"]:
+            step(
+                "opinion",
+                "POST",
+                f"/api/origination/applications/{aid}/opinion",
+                e["expert"],
+                body={"score": 75, "support": True, "opinion": "sound"},
+            )
+    route = r.get("route") or {}
+    approver = APPROVER_BY_BRANCH.get(route.get("branch_name", ""))
+    if route.get("decider") != "approver" or approver is None:
+        raise Unexpected(f"application {aid}: route {route} has no approver in this world")
+    step(
+        "decision",
+        "POST",
+        f"/api/origination/applications/{aid}/decision",
+        approver,
+        body={"decision": "approve", "reason": "within authority"},
+    )
+    ct = step("contract", "POST", f"/api/origination/applications/{aid}/contract", am, expect=201)
+    contract = ct["contract"]
+    for cond in contract["conditions"]:
+        step(
+            "condition",
+            "POST",
+            f"/api/origination/conditions/{cond['id']}/met",
+            am,
+            body={"evidence": "registered"},
+        )
+    back = 0 if rng.random() < 0.3 else rng.randrange(1, 400)
+    draw = {"value_date": (today - dt.timedelta(days=back)).isoformat()}
+    key = f"draw-{uuid.uuid4().hex}"
+    path = f"/api/origination/contracts/{contract['id']}/disbursements"
+    d = step("disbursement", "POST", path, am, body=draw, expect=201, key=key)
+    if rng.random() < RETRY_SHARE:
+        api.stats.count("retries")
+        again = api.call(
+            "retry (same key and body)", "POST", path, am, body=draw, expect=201, key=key
+        )
+        if again["id"] != d["id"]:
+            api.stats.problem(f"disbursement retry with key {key} made another disbursement")
+    chk = step(
+        "check",
+        "POST",
+        f"/api/origination/disbursements/{d['id']}/check",
+        CHECKER,
+        body={"approve": True, "reason": "documents complete"},
+    )
+    if chk["status"] != "disbursed" or chk["loan_id"] is None:
+        raise Unexpected(f"disbursement {d['id']}: {chk}")
+    return LoanRecord(
+        loan_id=int(chk["loan_id"]),
+        application_id=aid,
+        product_code=body["product_code"],
+        amount=Decimal(chk["amount"]),
+        value_date=dt.date.fromisoformat(chk["value_date"]),
+        annual_rate=Decimal(contract["annual_rate"]),
+        term_months=int(contract["term_months"]),
+        method=contract["method"],
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Money events
+
+
+def _payment_body(rng: random.Random, loan: LoanRecord, today: dt.date) -> dict[str, Any]:
+    roll, kind = rng.random(), "repayment"
+    for name, share in PAYMENT_MIX:
+        if roll < share:
+            kind = name
+            break
+        roll -= share
+    installment = max(Decimal(100), loan.amount / loan.term_months * Decimal("1.05"))
+    if kind == "repayment":
+        amount = Decimal(rng.randrange(100, int(installment * 100))) / 100
+    elif kind == "prepayment":
+        amount = Decimal(rng.randrange(100, int(loan.amount * 10))) / 100  # up to 10 %
+    elif kind == "fee":
+        amount = Decimal(rng.randrange(5_000, 200_000)) / 100
+    else:
+        amount = Decimal(rng.randrange(10_000, 500_000)) / 100
+    days = (today - loan.value_date).days
+    back = 0 if rng.random() < 0.6 or days <= 0 else rng.randrange(0, days + 1)
+    body: dict[str, Any] = {
+        "amount": str(amount),
+        "kind": kind,
+        "value_date": (today - dt.timedelta(days=back)).isoformat(),
+    }
+    if kind == "prepayment":
+        body["mode"] = rng.choice(("reamortise", "reduce-term"))
+    if kind == "subsidy_receipt":
+        body["payer"] = "区科技局贴息"
+    if kind == "fee":
+        body["description"] = "appraisal fee"
+    return body
+
+
+def post_payment(
+    api: Api, spare: httpx.Client, rng: random.Random, n: int, loan: LoanRecord, today: dt.date
+) -> EventRecord | None:
+    body = _payment_body(rng, loan, today)
+    kind = body["kind"]
+    key = uuid.uuid4().hex
+    path = f"/api/loans/{loan.loan_id}/repayments"
+    user = MAKERS[(n + 1) % 2]
+    retry = rng.random() < RETRY_SHARE
+    parallel = retry and rng.random() < PARALLEL_SHARE_OF_RETRIES
+    if parallel:
+        api.stats.count("retries")
+        api.stats.count("parallel retries")
+        results: list[dict[str, Any] | None] = [None, None]
+
+        def second() -> None:
+            with contextlib.suppress(Unexpected):
+                results[1] = api.call(
+                    "retry (same key and body)", "POST", path, user, body, 201, key, http=spare
+                )
+
+        t = threading.Thread(target=second)
+        t.start()
+        try:
+            results[0] = api.call(kind, "POST", path, user, body, 201, key)
+        finally:
+            t.join()
+        first, other = results
+        if first is None or other is None:
+            return None
+        fresh = [x for x in (first, other) if not x["idempotent_replay"]]
+        if len(fresh) != 1 or first["event"]["event_id"] != other["event"]["event_id"]:
+            api.stats.problem(f"key {key}: two requests in flight did not yield exactly one event")
+            return None
+        data = fresh[0]
+    else:
+        data = api.call(kind, "POST", path, user, body, 201, key)
+        if data["idempotent_replay"]:
+            api.stats.problem(f"key {key}: the first request reported a replay")
+        if retry:
+            api.stats.count("retries")
+            again = api.call("retry (same key and body)", "POST", path, user, body, 201, key)
+            if not again["idempotent_replay"] or again["event"] != data["event"]:
+                api.stats.problem(f"key {key}: the retry did not return the first result")
+    event = data["event"]
+    record = EventRecord(
+        loan_id=loan.loan_id,
+        key=key,
+        event_id=event["event_id"],
+        kind=kind,
+        amount=Decimal(body["amount"]),
+        value_date=dt.date.fromisoformat(body["value_date"]),
+        mode=body.get("mode", ""),
+        payer=body.get("payer", ""),
+        description=body.get("description", ""),
+    )
+    if rng.random() < CONFLICT_SHARE:
+        other_body = {**body, "amount": str(Decimal(body["amount"]) + Decimal("0.01"))}
+        api.stats.count("409 expected")
+        problem = api.call(
+            "conflict (same key, other body)", "POST", path, user, other_body, 409, key
+        )
+        if problem.get("field") != "Idempotency-Key":
+            api.stats.problem(f"key {key}: 409 does not name the Idempotency-Key: {problem}")
+    return record
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+
+
 def run_load(
     base: str,
-    loans: list[int],
+    book: Book,
     clients: int,
     seconds: float,
-    username: str,
-    originator: Originator | None = None,
-) -> dict:
-    token = httpx.post(
-        base + "/api/token", json={"username": username, "password": PASSWORD}
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
-    orig_latencies: list[float] = []
-    acked: dict[str, tuple[int, Decimal, str]] = {}  # key -> (loan, amount, event id)
-    problems: list[str] = []
-    statuses: dict[int, int] = defaultdict(int)
+    warmup: int,
+    share: float,
+    today: dt.date,
+    stats: Stats,
+) -> dict[str, Any]:
+    tokens = Tokens()
     lock = threading.Lock()
+    loan_ids: list[int] = []
+
+    def add_loan(rec: LoanRecord) -> None:
+        with lock:
+            book.loans[rec.loan_id] = rec
+            loan_ids.append(rec.loan_id)
+
+    # Warm-up: loans to repay from the first second (not measured).
+    warm_stats = Stats()
+    counter = iter(range(warmup))
+
+    def warm(n: int) -> None:
+        api = Api(base, warm_stats, tokens)
+        rng = random.Random(10_000 + n)
+        try:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                with contextlib.suppress(Unexpected):
+                    add_loan(originate(api, rng, i, today, "warm-up "))
+        finally:
+            api.close()
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=warm, args=(i,)) for i in range(min(10, warmup))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    warm_s = time.monotonic() - t0
+    for p in warm_stats.problems:
+        stats.problem(f"warm-up: {p}")
+    warm_loans = len(loan_ids)
+    print(f"warm-up: {warm_loans} loans originated through the API in {warm_s:.1f} s")
+
     deadline = time.monotonic() + seconds
 
     def client(n: int) -> None:
         rng = random.Random(n)
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
-            if originator is not None:
-
-                def timed(method, path, hdrs, body, expect):
-                    t0 = time.perf_counter()
-                    r = http.request(method, path, headers=hdrs, json=body)
-                    with lock:
-                        orig_latencies.append((time.perf_counter() - t0) * 1000)
-                        statuses[r.status_code] += 1
-                    if r.status_code != expect:
-                        raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
-                    return r.json()
-
-                try:
-                    loan_id = originator.originate(http, n, timed)
-                except Exception as exc:
-                    with lock:
-                        problems.append(f"origination by client {n} failed: {exc}")
-                    return
-                with lock:
-                    loans.append(loan_id)
+        api = Api(base, stats, tokens)
+        spare = httpx.Client(base_url=base, timeout=120)
+        try:
             while time.monotonic() < deadline:
                 with lock:
-                    loan = rng.choice(loans)
-                amount = Decimal(rng.randrange(100, 50000)) / 100
-                key = uuid.uuid4().hex
-                body = {"amount": str(amount)}
-                tries = 2 if rng.random() < 0.33 else 1
-                first_event = None
-                for attempt in range(tries):
-                    t0 = time.perf_counter()
-                    r = http.post(
-                        f"/api/loans/{loan}/repayments", json=body, headers={"Idempotency-Key": key}
-                    )
-                    ms = (time.perf_counter() - t0) * 1000
-                    with lock:
-                        latencies.append(ms)
-                        statuses[r.status_code] += 1
-                    if r.status_code != 201:
+                    known = len(loan_ids)
+                try:
+                    if known == 0 or rng.random() < share:
+                        f0 = time.perf_counter()
+                        rec = originate(api, rng, n, today, "orig: ", deadline)
+                        with stats.lock:
+                            stats.flows.append((time.perf_counter() - f0) * 1000)
+                        add_loan(rec)
+                        stats.count("loans originated in the run")
+                    else:
                         with lock:
-                            problems.append(f"{r.status_code} {r.text[:200]}")
-                        break
-                    data = r.json()
-                    if attempt == 0:
-                        first_event = data["event"]["event_id"]
-                        if data["idempotent_replay"]:
-                            problems.append(f"first call for {key} reported a replay")
-                        with lock:
-                            acked[key] = (loan, amount, first_event)
-                    elif data["event"]["event_id"] != first_event or not data["idempotent_replay"]:
-                        with lock:
-                            problems.append(f"retry of {key} did not return the first result")
+                            loan = book.loans[rng.choice(loan_ids)]
+                        event = post_payment(api, spare, rng, n, loan, today)
+                        if event is not None:
+                            with lock:
+                                book.events[event.key] = event
+                except Unexpected:
+                    continue
+                except Abandoned:
+                    stats.count("originations cut at the deadline")
+                    continue
+                except httpx.HTTPError as exc:
+                    stats.problem(f"client {n}: transport error {exc!r}")
+        finally:
+            api.close()
+            spare.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     started = time.monotonic()
@@ -369,145 +553,224 @@ def run_load(
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
+    return {"elapsed": time.monotonic() - started, "warm_loans": warm_loans, "warm_s": warm_s}
+
+
+def _q(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        v = values[0] if values else float("nan")
+        return v, v, v
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def report(stats: Stats, elapsed: float) -> dict[str, Any]:
+    rows = []
+    everything: list[float] = []
+    for kind in sorted(stats.latencies):
+        lat = stats.latencies[kind]
+        everything += lat
+        p50, p95, p99 = _q(lat)
+        rows.append(
+            {
+                "kind": kind,
+                "n": len(lat),
+                "per_s": len(lat) / elapsed,
+                "p50": p50,
+                "p95": p95,
+                "p99": p99,
+                "max": max(lat),
+            }
+        )
+    p50, p95, p99 = _q(everything)
+    overall = {
+        "kind": "ALL",
+        "n": len(everything),
+        "per_s": len(everything) / elapsed,
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
+        "max": max(everything) if everything else float("nan"),
+    }
+    print(f"{'operation':34} {'n':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for r in [*rows, overall]:
+        print(
+            f"{r['kind']:34} {r['n']:6d} {r['per_s']:7.1f} {r['p50']:8.0f} {r['p95']:8.0f} "
+            f"{r['p99']:8.0f}"
+        )
+    fp50, fp95, fp99 = _q(stats.flows)
+    print(
+        f"origination flows completed in the run: {len(stats.flows)}, whole flow ms p50 "
+        f"{fp50:.0f} p95 {fp95:.0f} p99 {fp99:.0f}"
+    )
+    server_errors = sum(n for s, n in stats.statuses.items() if s >= 500)
+    print(
+        f"statuses {dict(sorted(stats.statuses.items()))}; counters {dict(stats.counters)}; "
+        f"5xx {server_errors}; problems {len(stats.problems)}"
+    )
     return {
-        "latencies": latencies,
-        "orig_latencies": orig_latencies,
-        "acked": acked,
-        "problems": problems,
-        "statuses": dict(statuses),
-        "elapsed": elapsed,
-        "headers": headers,
+        "rows": rows,
+        "overall": overall,
+        "flows": {"n": len(stats.flows), "p50": fp50, "p95": fp95, "p99": fp99},
+        "statuses": dict(stats.statuses),
+        "counters": dict(stats.counters),
+        "server_errors": server_errors,
     }
 
 
-def reconcile(url: str, base: str, load: dict, loans: list[int]) -> list[str]:
-    errors: list[str] = []
-    engine = sa.create_engine(url)
-    by_key: dict[str, tuple[int, Decimal, str]] = {}
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("select loan_id, idempotency_key, amount, event_id from svc_events")
-        ).all()
-    engine.dispose()
-    for loan_id, key, amount, event_id in rows:
-        if key in by_key:
-            errors.append(f"duplicate event for key {key}")
-        by_key[key] = (loan_id, Decimal(amount), event_id)
-    acked = load["acked"]
-    for key, (loan, amount, event_id) in acked.items():
-        got = by_key.get(key)
-        if got is None:
-            errors.append(f"acknowledged event {event_id} lost")
-        elif got != (loan, amount, event_id):
-            errors.append(f"event for {key} differs: {got} vs {(loan, amount, event_id)}")
-    for key in set(by_key) - set(acked):
-        errors.append(f"event {by_key[key][2]} in the database was never acknowledged")
-    expected: dict[int, Decimal] = defaultdict(Decimal)
-    for loan, amount, _e in acked.values():
-        expected[loan] += amount
-    with httpx.Client(base_url=base, headers=load["headers"], timeout=60) as http:
-        for loan in loans:
-            view = http.get(f"/api/loans/{loan}").json()
-            b = view["balances"]
-            paid = Decimal(b["total_paid"])
-            if paid != expected[loan].quantize(Decimal("0.01")):
-                errors.append(f"loan {loan}: total paid {paid} != acknowledged {expected[loan]}")
-            allocated: dict[str, Decimal] = defaultdict(Decimal)
-            for entry in view["ledger"]:
-                if entry["kind"] in ("repayment", "prepayment"):
-                    for bucket, amount in entry["allocations"]:
-                        allocated[bucket] += Decimal(amount)
-            if sum(allocated.values(), Decimal(0)) != paid:
-                errors.append(f"loan {loan}: allocations {dict(allocated)} do not add up to {paid}")
-            principal_paid = sum(
-                (
-                    Decimal(a)
-                    for e in view["ledger"]
-                    if e["kind"] in ("repayment", "prepayment", "suspense_applied")
-                    for bucket, a in e["allocations"]
-                    if bucket == "principal"
-                ),
-                Decimal(0),
-            )
-            if principal_paid + Decimal(b["principal_outstanding"]) != Decimal(b["disbursed"]):
-                errors.append(
-                    f"loan {loan}: principal repaid {principal_paid} + outstanding "
-                    f"{b['principal_outstanding']} != disbursed {b['disbursed']}"
-                )
-    return errors
+def run_day_end(url: str, day: dt.date) -> tuple[float, str | None]:
+    env = {**os.environ, "TECHFIN_DATABASE_URL": url}
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "techfin",
+            "eod",
+            "run",
+            "--date",
+            day.isoformat(),
+            "--institution",
+            BANK,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        return seconds, f"techfin eod run exited {done.returncode}: {done.stderr.strip()[:500]}"
+    print(f"day-end: {done.stdout.strip()} ({seconds:.1f} s)")
+    return seconds, None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--loans", type=int, default=200)
     parser.add_argument(
-        "--direct",
+        "--warmup-loans", type=int, default=20, help="loans originated before the clock starts"
+    )
+    parser.add_argument(
+        "--origination-share",
+        type=float,
+        default=0.08,
+        help="share of a client's operations that originate a whole loan (the rest are money "
+        "events)",
+    )
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument(
+        "--inject-fault",
         action="store_true",
-        help="write --loans loans straight into the tables instead of originating one per "
-        "client through the origination API during the run",
+        help="before reconciling, add one fen to one stored event with SQL (the checks must "
+        "then fail: shows they can)",
     )
     args = parser.parse_args()
+    if args.clients < 1 or args.seconds <= 0 or not 0 <= args.origination_share <= 1:
+        parser.error("--clients ≥ 1, --seconds > 0, 0 ≤ --origination-share ≤ 1")
+    today = dt.date.today()
     name = f"techfin_load_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        pg_version = str(conn.execute(sa.text("show server_version")).scalar())
+    machine = {
+        "nproc": os.cpu_count(),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "postgresql": pg_version,
+    }
+    print(
+        f"machine: nproc {machine['nproc']}, load average {machine['load_before']}, "
+        f"PostgreSQL {pg_version}"
+    )
     url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    process = None
+    process: subprocess.Popen[bytes] | None = None
+    failures: list[str] = []
     try:
         t0 = time.perf_counter()
-        if args.direct:
-            loans = build_world(url, args.loans)
-            username, originator = "load_am", None
-            print(
-                f"setup: {len(loans)} loans written directly, fresh database, "
-                f"{time.perf_counter() - t0:.1f} s"
-            )
-        else:
-            build_orig(url)
-            loans, username = [], "a_am"
-            print(f"setup: origination world in a fresh database, {time.perf_counter() - t0:.1f} s")
+        bank_id = build_world(url, today)
+        print(f"setup: origination world in a fresh database, {time.perf_counter() - t0:.1f} s")
         process, base = start_server(url)
-        if not args.direct:
-            originator = Originator(base)
-        load = run_load(base, loans, args.clients, args.seconds, username, originator)
-        lat = sorted(load["latencies"])
-        if not lat:
-            print(f"FAILED: no repayment was posted; problems: {load['problems'][:5]}")
-            sys.exit(1)
-        q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [lat[0]] * 99
-        requests = len(lat)
-        print(
-            f"clients {args.clients}, {load['elapsed']:.1f} s, requests {requests} "
-            f"({requests / load['elapsed']:.1f}/s), new events {len(load['acked'])} "
-            f"({len(load['acked']) / load['elapsed']:.1f}/s), statuses {load['statuses']}"
+        book, stats = Book(), Stats()
+        run = run_load(
+            base,
+            book,
+            args.clients,
+            args.seconds,
+            args.warmup_loans,
+            args.origination_share,
+            today,
+            stats,
         )
+        elapsed = run["elapsed"]
         print(
-            f"repayment latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  "
-            f"max {lat[-1]:.1f}"
+            f"clients {args.clients}, {elapsed:.1f} s; loans {len(book.loans)} "
+            f"({run['warm_loans']} warm-up), money events acknowledged {len(book.events)}"
         )
-        olat = sorted(load["orig_latencies"])
-        if len(olat) >= 2:
-            oq = statistics.quantiles(olat, n=100)
-            print(
-                f"origination: {len(loans)} loans created, approved and disbursed over the API "
-                f"({len(olat)} calls); latency ms p50 {oq[49]:.1f}  p95 {oq[94]:.1f}  "
-                f"p99 {oq[98]:.1f}"
+        machine["load_after_run"] = [round(x, 2) for x in os.getloadavg()]
+        print(f"load average at the end of the run: {machine['load_after_run']}")
+        figures = report(stats, elapsed)
+        failures += stats.problems
+
+        # Independent reconciliation.
+        t1 = time.perf_counter()
+        if args.inject_fault and book.events:
+            victim = next(iter(book.events.values()))
+            engine = sa.create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("update svc_events set amount = amount + 0.01 where event_id = :e"),
+                    {"e": victim.event_id},
+                )
+            engine.dispose()
+            print(f"fault injected: event {victim.event_id} of loan {victim.loan_id} + 0.01")
+        headers = Tokens().get(httpx.Client(base_url=base), MAKERS[0])
+        views, errors = fetch_views(base, headers, sorted(book.loans), today)
+        failures += errors
+        process.terminate()
+        process.wait(timeout=30)
+        process = None
+        eod_s, eod_error = run_day_end(url, today)
+        if eod_error:
+            failures.append(eod_error)
+        engine = sa.create_engine(url)
+        positions = read_positions(engine, today)
+        replay_errors = replay_check(book, views, positions, today)
+        sql_errors = sql_check(engine, book, bank_id, views, positions)
+        engine.dispose()
+        failures += replay_errors + sql_errors
+        print(
+            f"reconciliation ({time.perf_counter() - t1:.1f} s): {len(book.loans)} loans, "
+            f"{len(book.events)} events; domain replay vs API view and svc_positions: "
+            f"{len(replay_errors)} mismatches; SQL (no replay): {len(sql_errors)} mismatches"
+        )
+        if args.json:
+            figures.update(
+                clients=args.clients,
+                elapsed=elapsed,
+                loans=len(book.loans),
+                warm_loans=run["warm_loans"],
+                events=len(book.events),
+                eod_seconds=eod_s,
+                failures=len(failures),
+                machine=machine,
+                reconcile_seconds=time.perf_counter() - t1,
             )
-        errors = load["problems"] + reconcile(url, base, load, loans)
-        if errors:
-            print(f"FAILED: {len(errors)} problems; first: {errors[:5]}")
+            args.json.write_text(json.dumps(figures, indent=2, default=str))
+        for f in failures:
+            print(f"MISMATCH: {f}")
+        if failures:
+            print(f"FAILED: {len(failures)} problems")
             sys.exit(1)
         print(
-            f"reconciled: {len(load['acked'])} events, one per key, none lost or duplicated; "
-            f"{len(loans)} loans balance to the cent"
+            f"reconciled: {len(book.events)} events, one per key, none lost or duplicated; "
+            f"{len(book.loans)} loans agree to the cent (domain replay = API view = day-end "
+            "svc_positions; money conserved)"
         )
     finally:
         if process is not None:
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
