@@ -405,6 +405,17 @@ class _Loader:
                     "institution_code": "HUB",
                 }
             )
+        if not any(r["username"] == "hub.admin2" for r in self.pending_users):
+            # a second operator administrator: the checker of market data (LPR fixings)
+            self.pending_users.append(
+                {
+                    "username": "hub.admin2",
+                    "password": "hub.admin2#demo",
+                    "role": "admin",
+                    "display_name": "平台运营复核员",
+                    "institution_code": "HUB",
+                }
+            )
         inst_ids, branch_ids, uscc_ids = self.inst_ids, self.branch_ids, self.uscc_ids
         expert_ids: dict[str, int] = {}
         for r in self.pending_experts:
