@@ -65,6 +65,7 @@ from _load_reconcile import (
     Book,
     EventRecord,
     LoanRecord,
+    expected_state,
     fetch_views,
     read_positions,
     replay_check,
@@ -161,6 +162,8 @@ class Stats:
         self.counters: dict[str, int] = defaultdict(int)
         self.problems: list[str] = []
         self.flows: list[float] = []  # whole origination flows, ms
+        #: money events refused unexpectedly: (loan, body, events acknowledged before it)
+        self.refused: list[tuple[LoanRecord, dict[str, Any], int]] = []
 
     def record(self, kind: str, ms: float, status: int) -> None:
         with self.lock:
@@ -392,7 +395,13 @@ def _payment_body(rng: random.Random, loan: LoanRecord, today: dt.date) -> dict[
 
 
 def post_payment(
-    api: Api, spare: httpx.Client, rng: random.Random, n: int, loan: LoanRecord, today: dt.date
+    api: Api,
+    spare: httpx.Client,
+    rng: random.Random,
+    n: int,
+    loan: LoanRecord,
+    today: dt.date,
+    book: Book,
 ) -> EventRecord | None:
     body = _payment_body(rng, loan, today)
     kind = body["kind"]
@@ -416,6 +425,10 @@ def post_payment(
         t.start()
         try:
             results[0] = api.call(kind, "POST", path, user, body, 201, key)
+        except Unexpected:
+            with api.stats.lock:
+                api.stats.refused.append((loan, body, len(book.events)))
+            raise
         finally:
             t.join()
         first, other = results
@@ -427,7 +440,12 @@ def post_payment(
             return None
         data = fresh[0]
     else:
-        data = api.call(kind, "POST", path, user, body, 201, key)
+        try:
+            data = api.call(kind, "POST", path, user, body, 201, key)
+        except Unexpected:
+            with api.stats.lock:
+                api.stats.refused.append((loan, body, len(book.events)))
+            raise
         if data["idempotent_replay"]:
             api.stats.problem(f"key {key}: the first request reported a replay")
         if retry:
@@ -532,7 +550,7 @@ def run_load(
                     else:
                         with lock:
                             loan = book.loans[rng.choice(loan_ids)]
-                        event = post_payment(api, spare, rng, n, loan, today)
+                        event = post_payment(api, spare, rng, n, loan, today, book)
                         if event is not None:
                             with lock:
                                 book.events[event.key] = event
@@ -616,6 +634,38 @@ def report(stats: Stats, elapsed: float) -> dict[str, Any]:
         "counters": dict(stats.counters),
         "server_errors": server_errors,
     }
+
+
+def diagnose_refusals(stats: Stats, book: Book, today: dt.date) -> list[str]:
+    """For each money event the server refused unexpectedly: does the pure domain replay of the
+    client's own records (the loan's events acknowledged before it, plus it) refuse it too?
+    Then the fault is in the domain, not in the service or the API."""
+    out = []
+    events = list(book.events.values())
+    for loan, body, before in stats.refused:
+        prior = [e for e in events[:before] if e.loan_id == loan.loan_id]
+        attempt = EventRecord(
+            loan_id=loan.loan_id,
+            key="refused",
+            event_id="REFUSED-1",
+            kind=body["kind"],
+            amount=Decimal(body["amount"]),
+            value_date=dt.date.fromisoformat(body["value_date"]),
+            mode=body.get("mode", ""),
+            payer=body.get("payer", ""),
+            description=body.get("description", ""),
+        )
+        try:
+            expected_state(loan, [*prior, attempt], today)
+            verdict = "the domain replay of the client's records ACCEPTS it (service/API fault)"
+        except ValueError as exc:
+            verdict = f"the domain replay of the client's records refuses it too: {exc}"
+        out.append(
+            f"refused {body} on {loan}; prior events "
+            f"{[(e.kind, str(e.amount), e.value_date.isoformat(), e.mode) for e in prior]}: "
+            f"{verdict}"
+        )
+    return out
 
 
 def run_day_end(url: str, day: dt.date) -> tuple[float, str | None]:
@@ -739,6 +789,7 @@ def main() -> None:
         sql_errors = sql_check(engine, book, bank_id, views, positions)
         engine.dispose()
         failures += replay_errors + sql_errors
+        failures += diagnose_refusals(stats, book, today)
         print(
             f"reconciliation ({time.perf_counter() - t1:.1f} s): {len(book.loans)} loans, "
             f"{len(book.events)} events; domain replay vs API view and svc_positions: "
