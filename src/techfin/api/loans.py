@@ -88,6 +88,32 @@ def decide_reversal(request_id: int, body: Decision, actor: ActorDep, db: DbDep)
     return svc.decide_reversal(db, actor, request_id, approve=body.approve, note=body.note)
 
 
+class SubsidyBody(BaseModel):
+    payer: str = Field(description="who pays, e.g. 区科技局", max_length=200)
+    reference: str = Field(description="the agreement's reference / document number")
+    share: Decimal | None = Field(
+        default=None, description="share of the interest the payer pays, 0 < share ≤ 1"
+    )
+    rate: Decimal | None = Field(
+        default=None, description="or: points of the annual rate the payer pays (0.02 = 2 %)"
+    )
+    until: dt.date | None = Field(default=None, description="for interest accrued before")
+    notes: str = ""
+
+
+@router.post("/loans/{loan_id}/subsidies", status_code=201)
+def request_subsidy(loan_id: int, body: SubsidyBody, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """An interest-subsidy agreement (贴息), requested by an account or risk manager; an
+    approver or risk manager other than the maker decides at `/api/subsidies/{id}/decision`.
+    Once approved it applies from the disbursement and replaces any earlier approved one."""
+    return svc.request_subsidy(db, actor, loan_id, **body.model_dump())
+
+
+@router.post("/subsidies/{agreement_id}/decision")
+def decide_subsidy(agreement_id: int, body: Decision, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    return svc.decide_subsidy(db, actor, agreement_id, approve=body.approve, note=body.note)
+
+
 class ExtensionBody(BaseModel):
     new_maturity: dt.date
     reason: str

@@ -35,7 +35,7 @@ from techfin.credit import servicing as dom
 from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
 from techfin.credit.classification import RiskClass, classify, judged_class_allowed
 from techfin.credit.daycount import InterestBasis
-from techfin.credit.schedule import Method, Schedule, Terms
+from techfin.credit.schedule import Method, Schedule, Subsidy, Terms
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, Role
@@ -50,6 +50,7 @@ from techfin.store.tables_servicing import (
     SvcRegisterReport,
     SvcReversalRequest,
     SvcSchedule,
+    SvcSubsidyAgreement,
 )
 
 ZERO = Decimal("0.00")
@@ -132,9 +133,16 @@ class Position:
     total_paid: Decimal
     ledger: tuple[dom.LedgerEntry, ...]
     facts: dict[str, Any]
+    #: The subsidy payer's account over every segment (see `replay_events`).
+    subsidy_receivable: Decimal = ZERO
+    subsidy_unapplied: Decimal = ZERO
+    subsidy_received: Decimal = ZERO
 
     def balances(self) -> dict[str, Any]:
         out = self.state.balances()
+        out["subsidy_receivable"] = str(self.subsidy_receivable)
+        out["subsidy_unapplied"] = str(self.subsidy_unapplied)
+        out["subsidy_received"] = str(self.subsidy_received)
         out["loan_id"] = self.loan_id
         out["total_paid"] = str(self.total_paid)
         out["segment"] = self.segment.seq
@@ -145,6 +153,8 @@ class Position:
 
 
 def _segments(session: Session, loan: Loan) -> list[Segment]:
+    """The loan's schedule segments; the approved interest-subsidy agreement (if any) is the
+    `Terms.subsidy` of every segment that starts before its `until` (all when open-ended)."""
     base = dict(loan.terms)
     base.setdefault("principal", str(loan.principal))
     base.setdefault("start", loan.start_date.isoformat())
@@ -155,7 +165,46 @@ def _segments(session: Session, loan: Loan) -> list[Segment]:
         segs.append(
             Segment(s.seq, s.kind, s.effective_from, terms_from_json(s.terms), s.carry, s.facts)
         )
-    return segs
+    agreement = approved_subsidy(session, loan.id)
+    if agreement is None:
+        return segs
+    subsidy = _subsidy_terms(agreement)
+    return [
+        dataclasses.replace(seg, terms=dataclasses.replace(seg.terms, subsidy=subsidy))
+        if subsidy.until is None or seg.start < subsidy.until
+        else seg
+        for seg in segs
+    ]
+
+
+def approved_subsidy(session: Session, loan_id: int) -> SvcSubsidyAgreement | None:
+    """The loan's approved interest-subsidy agreement (at most one is approved at a time)."""
+    return session.scalar(
+        select(SvcSubsidyAgreement)
+        .where(SvcSubsidyAgreement.loan_id == loan_id, SvcSubsidyAgreement.status == "approved")
+        .order_by(SvcSubsidyAgreement.id.desc())
+    )
+
+
+def _subsidy_terms(a: SvcSubsidyAgreement) -> Subsidy:
+    return Subsidy(
+        payer=a.payer,
+        share=None if a.share is None else Decimal(a.share).normalize(),
+        rate=None if a.rate is None else Decimal(a.rate).normalize(),
+        until=a.until,
+    )
+
+
+def _accrued_subsidy(state: dom.LoanState) -> Decimal:
+    """The payer's part of the interest accrued (unbilled) in the current period: the current
+    row's subsidy share of its interest, applied to the accrued amount (to the fen)."""
+    schedule = state.schedule
+    if schedule is None or state.interest_accrued <= 0:
+        return ZERO
+    row = next((r for r in schedule.rows if r.due_date > state.as_of), None)
+    if row is None or not row.subsidy or row.interest <= 0:
+        return ZERO
+    return (state.interest_accrued * row.subsidy / row.interest).quantize(ZERO)
 
 
 def to_event(row: SvcEvent) -> dom.Event:
@@ -193,6 +242,9 @@ def replay_events(
     prev: dom.LoanState | None = None
     facts: dict[str, Any] = {}
     state: dom.LoanState | None = None
+    # The subsidy payer's account: what earlier segments left owed (and received in excess),
+    # and everything the payer's receipts paid.
+    payer_owed = payer_excess = received = ZERO
     for i, seg in enumerate(live):
         end = live[i + 1].start if i + 1 < len(live) else None
         mine = [
@@ -229,6 +281,11 @@ def replay_events(
             )
             if delta > 0:
                 arrears -= delta
+            # the payer's part of the accrued interest stays the payer's, not the borrower's
+            payer_part = _accrued_subsidy(prev)
+            arrears -= payer_part
+            payer_owed += prev.subsidy_receivable + payer_part
+            payer_excess += prev.subsidy_unapplied
             if seg.carry.get("forgive_interest"):
                 arrears = ZERO
             seg_events.append(dom.Disbursement(f"seg{seg.seq}", seg.start, principal))
@@ -248,10 +305,30 @@ def replay_events(
         state = dom.replay(contract, seg_events, end if end is not None else as_of)
         total_paid += state.total_paid - carried_paid
         ledger.extend(state.ledger)
+        received += sum(
+            (a for e in state.ledger if e.kind == "subsidy_receipt" for b, a in e.allocations),
+            ZERO,
+        )
         facts.update(seg.facts)
         prev = state
     assert state is not None
-    return Position(loan.id, as_of, state, live[-1], total_paid, tuple(ledger), _parse_facts(facts))
+    # Net the payer's account across segments: an excess receipt in one segment pays what an
+    # earlier segment left owed (the domain keeps each segment's receipts apart).
+    owed = payer_owed + state.subsidy_receivable
+    excess = payer_excess + state.subsidy_unapplied
+    net = min(owed, excess)
+    return Position(
+        loan.id,
+        as_of,
+        state,
+        live[-1],
+        total_paid,
+        tuple(ledger),
+        _parse_facts(facts),
+        subsidy_receivable=owed - net,
+        subsidy_unapplied=excess - net,
+        subsidy_received=received,
+    )
 
 
 def _parse_facts(facts: dict[str, Any]) -> dict[str, Any]:
@@ -440,6 +517,18 @@ def record_payment(
                     return _replayed(existing, request_hash)
             today = business_date(session, loan.institution_id)
             when = value_date or today
+            paid_by = payer.strip()
+            if kind == "subsidy_receipt":
+                # the approved agreement names the payer; a receipt without one is held as
+                # unapplied (to return), as the domain does
+                agreement = approved_subsidy(session, loan.id)
+                if agreement is not None and not paid_by:
+                    paid_by = agreement.payer
+                elif agreement is not None and paid_by != agreement.payer:
+                    raise ValidationFailed(
+                        f"the approved subsidy agreement's payer is {agreement.payer}",
+                        field="payer",
+                    )
             if when < loan.start_date:
                 raise ValidationFailed("value date is before the disbursement", field="value_date")
             if when > today:
@@ -454,7 +543,7 @@ def record_payment(
                 value_date=when,
                 amount=value,
                 mode=mode or "",
-                payer=payer[:200],
+                payer=paid_by[:200],
                 description=description[:300],
                 entered_by=actor.user_id or None,
                 idempotency_key=key,
@@ -629,6 +718,225 @@ def decide_reversal(
             after={"reversal": row.event_id, "reverses": req.target_event_id},
         )
         return _reversal_dict(req)
+
+
+# --------------------------------------------------------------------------------------------
+# Interest-subsidy agreements (贴息): a third party pays part of the interest; maker-checker
+
+SUBSIDY_MAKERS = [Role.ACCOUNT_MANAGER, Role.RISK_MANAGER]
+SUBSIDY_CHECKERS = [Role.APPROVER, Role.RISK_MANAGER]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _fraction(value: Any, field: str) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed(f"{field} must be a decimal fraction", field=field) from exc
+    if not number.is_finite():
+        raise ValidationFailed(f"{field} must be a decimal fraction", field=field)
+    if number != number.quantize(Decimal("0.00000001")):
+        raise ValidationFailed(f"{field} has more than 8 decimals", field=field)
+    return number
+
+
+def _subsidy_dict(a: SvcSubsidyAgreement, session: Session | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "loan_id": a.loan_id,
+        "payer": a.payer,
+        "share": None if a.share is None else str(Decimal(a.share).normalize()),
+        "rate": None if a.rate is None else str(Decimal(a.rate).normalize()),
+        "until": a.until.isoformat() if a.until else None,
+        "reference": a.reference,
+        "status": a.status,
+        "notes": a.notes,
+        "requested_by": a.requested_by,
+        "checked_by": a.checked_by,
+        "check_note": a.check_note,
+        "replaced_by": a.replaced_by,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+        "checked_at": a.checked_at.isoformat() if a.checked_at else None,
+        "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+    }
+    if session is not None:
+        out["requested_by_name"] = _name(session, a.requested_by)
+        out["checked_by_name"] = _name(session, a.checked_by)
+    return out
+
+
+def request_subsidy(
+    db: Database,
+    actor: Actor,
+    loan_id: int,
+    *,
+    payer: str,
+    reference: str,
+    share: Any = None,
+    rate: Any = None,
+    until: dt.date | None = None,
+    notes: str = "",
+) -> dict[str, Any]:
+    """An account or risk manager records a third party's interest-subsidy agreement: a
+    `share` of the interest (0 < share ≤ 1) or `rate` points of the annual rate (0 < rate ≤
+    the loan's rate), optionally for interest accrued before `until`. It applies from the
+    disbursement once a different user approves it (`decide_subsidy`)."""
+    require_role(actor, SUBSIDY_MAKERS, "requesting an interest subsidy")
+    who = (payer or "").strip()
+    if not who:
+        raise ValidationFailed("name the payer of the subsidy", field="payer")
+    if len(who) > 200:
+        raise ValidationFailed("payer is at most 200 characters", field="payer")
+    ref = (reference or "").strip()
+    if not ref:
+        raise ValidationFailed(
+            "give the agreement's reference (document number)", field="reference"
+        )
+    if len(ref) > 100:
+        raise ValidationFailed("reference is at most 100 characters", field="reference")
+    part = _fraction(share, "share")
+    points = _fraction(rate, "rate")
+    if part is not None and points is not None:
+        raise ValidationFailed(
+            "give either share (of the interest) or rate (points of the annual rate), not both",
+            field="rate",
+        )
+    if part is None and points is None:
+        raise ValidationFailed(
+            "give share (of the interest) or rate (points of the annual rate)", field="share"
+        )
+    if part is not None and not Decimal(0) < part <= Decimal(1):
+        raise ValidationFailed(
+            f"share must be more than 0 and at most 1 (1 = all the interest), got {part}",
+            field="share",
+        )
+    if points is not None and points <= 0:
+        raise ValidationFailed(f"rate must be positive, got {points}", field="rate")
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        if loan.status != "active":
+            raise Conflict(
+                f"the loan is {loan.status}: a subsidy is agreed on an active loan", field="loan"
+            )
+        if points is not None and points > Decimal(loan.annual_rate):
+            raise ValidationFailed(
+                f"rate {points} is more than the loan's annual rate {loan.annual_rate}",
+                field="rate",
+            )
+        if until is not None and until <= loan.start_date:
+            raise ValidationFailed(
+                f"until {until} must be after the loan's start {loan.start_date}", field="until"
+            )
+        pending = session.scalar(
+            select(SvcSubsidyAgreement.id).where(
+                SvcSubsidyAgreement.loan_id == loan.id, SvcSubsidyAgreement.status == "pending"
+            )
+        )
+        if pending is not None:
+            raise Conflict(
+                f"subsidy agreement {pending} for this loan is waiting for a decision",
+                field="loan",
+            )
+        row = SvcSubsidyAgreement(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            payer=who,
+            share=part,
+            rate=points,
+            until=until,
+            reference=ref,
+            notes=(notes or "").strip()[:2000],
+            requested_by=actor.user_id or None,
+        )
+        try:
+            _subsidy_terms(row)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="share") from exc
+        session.add(row)
+        session.flush()
+        out = _subsidy_dict(row, session)
+        audit.record(
+            session,
+            actor,
+            "servicing.subsidy_requested",
+            f"loan:{loan.id}",
+            reason=ref,
+            after={k: out[k] for k in ("id", "payer", "share", "rate", "until", "reference")},
+        )
+        return out
+
+
+def decide_subsidy(
+    db: Database, actor: Actor, agreement_id: int, *, approve: bool, note: str = ""
+) -> dict[str, Any]:
+    """An approver or risk manager other than the maker approves or rejects. Approval ends
+    the loan's previously approved agreement (`ended`, `replaced_by`): at most one is approved
+    at a time, and the approved one governs the loan's interest from disbursement."""
+    require_role(actor, SUBSIDY_CHECKERS, "deciding an interest subsidy")
+    with db.transaction() as session:
+        row = session.get(SvcSubsidyAgreement, agreement_id)
+        if row is None:
+            raise NotFound("subsidy agreement not found")
+        require_institution(actor, row.institution_id, "subsidy agreement")
+        if row.requested_by is not None and row.requested_by == actor.user_id:
+            raise Forbidden(
+                "the maker of a subsidy agreement cannot approve or reject it (maker-checker)"
+            )
+        if row.status != "pending":
+            raise Conflict(f"subsidy agreement is {row.status}", field="status")
+        loan = _loan(session, actor, row.loan_id, lock=True)
+        row.checked_by, row.checked_at, row.check_note = actor.user_id or None, _now(), note
+        if not approve:
+            row.status = "rejected"
+            audit.record(
+                session,
+                actor,
+                "servicing.subsidy_rejected",
+                f"loan:{loan.id}",
+                reason=note,
+                after={"agreement": row.id},
+            )
+            return _subsidy_dict(row, session)
+        if loan.status != "active":
+            raise Conflict(
+                f"the loan is {loan.status}: a subsidy is agreed on an active loan", field="loan"
+            )
+        ended = list(
+            session.scalars(
+                select(SvcSubsidyAgreement).where(
+                    SvcSubsidyAgreement.loan_id == loan.id,
+                    SvcSubsidyAgreement.status == "approved",
+                )
+            )
+        )
+        for old in ended:
+            old.status, old.ended_at, old.replaced_by = "ended", _now(), row.id
+        row.status = "approved"
+        session.flush()
+        today = business_date(session, loan.institution_id)
+        try:
+            pos = position(session, loan, today)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="subsidy") from exc
+        audit.record(
+            session,
+            actor,
+            "servicing.subsidy_approved",
+            f"loan:{loan.id}",
+            reason=note or row.reference,
+            after={
+                "agreement": row.id,
+                "ends": [o.id for o in ended],
+                "subsidy_receivable": str(pos.subsidy_receivable),
+                "suspense": str(pos.state.suspense),
+            },
+        )
+        return _subsidy_dict(row, session)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1186,6 +1494,11 @@ def loan_view(
         segs = session.scalars(
             select(SvcSchedule).where(SvcSchedule.loan_id == loan.id).order_by(SvcSchedule.seq)
         )
+        subsidies = session.scalars(
+            select(SvcSubsidyAgreement)
+            .where(SvcSubsidyAgreement.loan_id == loan.id)
+            .order_by(SvcSubsidyAgreement.id.desc())
+        )
         return {
             "loan": {
                 "id": loan.id,
@@ -1215,6 +1528,7 @@ def loan_view(
             ],
             "ledger": [e.to_dict() for e in pos.ledger],
             "reversal_requests": [_reversal_dict(r) for r in reversals],
+            "subsidies": [_subsidy_dict(a, session) for a in subsidies],
             "schedule_changes": [
                 {
                     "seq": s.seq,

@@ -1,6 +1,7 @@
 """Tables of the servicing platform (issue 9): money events, schedule changes, day-end
 positions, judged classifications, notices, early warnings, tasks, the watch list, co-investor
-information, NDAs on file, milestone progress, periodic reviews and register report files.
+information, NDAs on file, milestone progress, periodic reviews, register report files,
+interest-subsidy agreements and write-off requests (both maker-checker; `servicing_0002`).
 
 Loans themselves are origination's (`loans`, `loan_schedule_rows`); these tables reference them.
 `svc_events` is append-only: a row is never updated or deleted; a wrong event is reversed by a
@@ -16,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from techfin.store.base import Base, Money, utcnow
@@ -282,3 +283,53 @@ class SvcRegisterReport(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     written_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SvcSubsidyAgreement(Base):
+    """A third party's agreement to pay part of a loan's interest (贴息): a `share` of the
+    interest or `rate` points of the annual rate (exactly one), optionally for interest accrued
+    before `until`. Requested by one user, approved or rejected by another (maker-checker).
+    At most one agreement per loan is `approved` at a time: approving a new one ends the old
+    (`ended`, `replaced_by`). An approved agreement is the `Terms.subsidy` of every schedule
+    segment it covers when the loan is replayed."""
+
+    __tablename__ = "svc_subsidy_agreements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    payer: Mapped[str] = mapped_column(String(200))
+    share: Mapped[Decimal | None] = mapped_column(Numeric(12, 8))
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 8))
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    check_note: Mapped[str] = mapped_column(Text, default="")
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SvcWriteOffRequest(Base):
+    """A risk manager's request to write a loan off (核销), with its reason, evidence and the
+    conditions checked at request time; another user approves (then a `write_off` event is
+    written and the loan's status becomes `written_off`) or rejects it."""
+
+    __tablename__ = "svc_writeoff_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    check_note: Mapped[str] = mapped_column(Text, default="")
+    value_date: Mapped[dt.date | None] = mapped_column(Date)
+    write_off_event_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

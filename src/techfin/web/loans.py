@@ -4,6 +4,7 @@ classification forms, and the risk manager's watch list with open tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from techfin.services import servicing as svc
 from techfin.services import servicing_monitoring as mon
-from techfin.services.errors import ServiceError
+from techfin.services.errors import ServiceError, ValidationFailed
 from techfin.web.pages import _check_csrf, _db, page_actor, render
 
 router = APIRouter(include_in_schema=False)
@@ -91,6 +92,56 @@ async def sign_off(request: Request, loan_id: int, cid: int) -> Response:
     return _back(loan_id)
 
 
+@router.post("/loans/{loan_id}/subsidies", response_model=None)
+async def request_subsidy(request: Request, loan_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    basis = str(form.get("basis") or "share")
+    value = str(form.get("value") or "").strip()
+    until = str(form.get("until") or "").strip()
+    try:
+        svc.request_subsidy(
+            _db(request),
+            actor,
+            loan_id,
+            payer=str(form.get("payer", "")),
+            reference=str(form.get("reference", "")),
+            share=value if basis == "share" else None,
+            rate=value if basis == "rate" else None,
+            until=_date(until, "until"),
+            notes=str(form.get("notes", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+@router.post("/loans/{loan_id}/subsidies/{sid}", response_model=None)
+async def decide_subsidy(request: Request, loan_id: int, sid: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.decide_subsidy(
+            _db(request),
+            actor,
+            sid,
+            approve=form.get("decision") == "approve",
+            note=str(form.get("note", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+def _date(text: str, field: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed(f"{field} must be a date (YYYY-MM-DD)", field=field) from exc
+
+
 @router.get("/watch-list", response_class=HTMLResponse)
 def watch_page(request: Request) -> HTMLResponse:
     actor = page_actor(request)
@@ -144,4 +195,11 @@ DYNAMIC = [
     _("active"),
     _("settled"),
     _("written_off"),
+    _("pending"),
+    _("ended"),
+    _("costs"),
+    _("penalty_interest"),
+    _("compound_interest"),
+    _("interest"),
+    _("principal"),
 ]
