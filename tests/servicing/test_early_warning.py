@@ -28,7 +28,7 @@ def test_quiet_borrower_is_green_and_lists_missing_inputs() -> None:
     assert isinstance(w, Warning)
     assert (w.score, w.level, w.fired, w.tasks) == (0, "green", (), ())
     assert ("headcount_drop", "no headcount reading") in w.not_evaluated
-    assert w.rule_version == load_rules().version
+    assert w.rule_version == load_rules(AS_OF).version
 
 
 def test_every_rule_names_its_source_data() -> None:
@@ -109,7 +109,7 @@ def test_score_is_clamped() -> None:
         SignalsInput("E3", AS_OF, events=[SignalEvent("follow_on_round", dt.date(2026, 6, 1))])
     )
     assert (good.score, good.level) == (0, "green")
-    kinds = [r.event for r in load_rules().rules if r.kind == "event"]
+    kinds = [r.event for r in load_rules(AS_OF).rules if r.kind == "event"]
     bad = evaluate(SignalsInput("E3", AS_OF, events=[SignalEvent(k, AS_OF) for k in kinds]))
     assert bad.score == 100 and bad.level == "red"
 
