@@ -409,3 +409,155 @@ def test_credit_register_records_come_in_through_the_hub(world):
     assert any(
         "another bank" in r["text"] or "other_bank" in r["code"] for r in view["floor"]["reasons"]
     )
+
+
+def _consent_to_monitoring(world) -> None:
+    consent.grant(
+        world.db,
+        world.actor("s_ent"),
+        enterprise_id=world.enterprise_id,
+        grantee_code="SBANK",
+        purpose="post_loan_monitoring",
+        expires_on=dt.date.today() + dt.timedelta(days=365),
+    )
+
+
+def _warning(world, date: dt.date, loan: int | None = None) -> dict:
+    """The day-end's warning row (of the loan, when given) as a dict."""
+    with world.db.read() as s:
+        query = select(SvcWarning).where(SvcWarning.as_of == date)
+        if loan is not None:
+            query = query.where(SvcWarning.loan_id == loan)
+        row = s.scalar(query)
+        assert row is not None
+        return {
+            "score": row.score,
+            "level": row.level,
+            "fired": row.fired,
+            "not_evaluated": row.not_evaluated,
+            "rule_version": row.rule_version,
+            "tasks": row.tasks,
+        }
+
+
+def _api(world):
+    from fastapi.testclient import TestClient
+    from svcp_world import PASSWORD
+
+    from techfin.app import create_app
+
+    client = TestClient(create_app(world.db, secret_key="t"))
+
+    def headers(username: str) -> dict[str, str]:
+        token = client.post("/api/token", json={"username": username, "password": PASSWORD})
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    return client, headers
+
+
+def test_funds_off_purpose_from_use_of_funds_evidence_warns_and_opens_a_task(world):
+    """Evidence recorded over the API after disbursement: a wealth product (a category
+    prohibited for a working-capital loan) and a "raw materials" payment whose description says
+    购房 (real estate, suspected). Day-end raises `funds_off_purpose` naming both evidence items
+    and their rules, and opens `use_of_funds_check`. Day-end of the day before the evidence was
+    recorded does not see it. No consent is needed: the evidence is the bank's own record. A
+    bad category is a problem naming `category`, and nothing is recorded."""
+    from techfin.store.tables import AuditEntry
+    from techfin.store.tables_origination import FundUseEvidence
+
+    loan = make_loan(world)  # business date 2026-02-10
+    client, headers = _api(world)
+    am = headers("s_am")
+    url = f"/api/origination/loans/{loan}/fund-use"
+    bad = client.post(
+        url, headers=am, json={"amount": "1.00", "description": "x", "category": "casino"}
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["field"] == "category" and "casino" in bad.json()["detail"]
+    assert _rows(world, FundUseEvidence) == 0
+    refused = client.post(url, headers=headers("o_am"), json={"amount": "1.00", "description": "x"})
+    assert refused.status_code in (403, 404)  # another bank's loan
+    first = client.post(
+        url,
+        headers=am,
+        json={
+            "amount": "50000.00",
+            "description": "认购银行理财产品",
+            "payee_name": "某银行理财子公司",
+            "category": "wealth_products",
+        },
+    )
+    assert first.status_code == 201, first.text
+    second = client.post(
+        url,
+        headers=am,
+        json={"amount": "20000.00", "description": "预付购房款", "category": "raw_materials"},
+    )
+    assert second.status_code == 201, second.text
+    evidence = second.json()["fund_use"]["evidence"]
+    assert [(e["category"], e["recorded_on"]) for e in evidence] == [
+        ("wealth_products", "2026-02-10"),
+        ("raw_materials", "2026-02-10"),
+    ]
+    assert second.json()["fund_use"]["unevidenced"] == "50000.00"
+    wealth, house = (e["id"] for e in evidence)
+
+    _run_steps(world, dt.date(2026, 2, 9))
+    assert "funds_off_purpose" not in {
+        f["code"] for f in _warning(world, dt.date(2026, 2, 9))["fired"]
+    }
+    _run_steps(world, dt.date(2026, 2, 10))
+    row = _warning(world, dt.date(2026, 2, 10))
+    fired = {f["code"]: f for f in row["fired"]}
+    off = fired["funds_off_purpose"]
+    assert off["weight"] == 30
+    assert f"evidence #{wealth} of 2026-02-10" in off["evidence"]
+    assert "category wealth_products (理财、资管及信托产品) is prohibited" in off["evidence"]
+    assert f"evidence #{house} of 2026-02-10" in off["evidence"]
+    assert "“购房” suggests real_estate" in off["evidence"]
+    assert "use-of-funds evidence" in off["evidence"]
+    tasks = [t for t in mon.tasks(world.db, world.actor("s_rm")) if t["loan_id"] == loan]
+    check = [t for t in tasks if t["task"] == "use_of_funds_check"]
+    assert len(check) == 1 and check[0]["due_on"] == "2026-02-15"
+    assert check[0]["because"] == "funds_off_purpose"
+    with world.db.read() as s:
+        audited = s.scalars(
+            select(AuditEntry.target).where(AuditEntry.command == "origination.fund_use")
+        ).all()
+    assert audited == [f"loan:{loan}", f"loan:{loan}"]
+
+
+def test_principal_unevidenced_after_the_window_warns_from_rule_version_2026_2(world):
+    """Disbursed 2026-11-01, 100,000.00 of 120,000.00 evidenced: the 30-day window closes at
+    the day-end of 2026-12-01. `funds_unevidenced` is a rule of early-warning version
+    techfin-ew-2026-2 (in force from 2026-12-01): on 2026-11-30 nothing fires (window open, old
+    version), on 2026-12-01 it fires with the amount and opens `use_of_funds_evidence`."""
+    from techfin.services import origination as orig
+
+    loan = make_loan(world, start=dt.date(2026, 11, 1))
+    set_business_date(world, dt.date(2026, 11, 5))
+    orig.record_fund_use(
+        world.db,
+        world.actor("s_am"),
+        loan,
+        amount="100000.00",
+        description="晶圆采购",
+        payee_name="某晶圆厂",
+        category="raw_materials",
+    )
+    _run_steps(world, dt.date(2026, 11, 30))
+    early = _warning(world, dt.date(2026, 11, 30), loan)
+    assert early["rule_version"] == "techfin-ew-2026-1"
+    assert not {f["code"] for f in early["fired"]} & {"funds_unevidenced", "funds_off_purpose"}
+    _run_steps(world, dt.date(2026, 12, 1))
+    row = _warning(world, dt.date(2026, 12, 1), loan)
+    assert row["rule_version"] == "techfin-ew-2026-2"
+    fired = {f["code"]: f for f in row["fired"]}
+    assert "funds_off_purpose" not in fired
+    assert fired["funds_unevidenced"]["weight"] == 10
+    assert (
+        "CNY 20,000.00 of CNY 120,000.00 not evidenced by 2026-12-01"
+        in (fired["funds_unevidenced"]["evidence"])
+    )
+    assert "use_of_funds_evidence" in {t["task"] for t in row["tasks"]}

@@ -99,6 +99,8 @@ class FundUse(BaseModel):
     amount: Decimal
     description: str
     payee_name: str = ""
+    # a category of use in credit/data/fund_use_rules.yaml (raw_materials, wages, …)
+    category: str = "unspecified"
 
 
 class CreditLineIn(BaseModel):

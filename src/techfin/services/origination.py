@@ -52,7 +52,15 @@ from techfin.services.origination_policy import (
     tally,
 )
 from techfin.store.db import Database
-from techfin.store.tables import AnnualFinancials, Branch, Enterprise, Expert, User, utcnow
+from techfin.store.tables import (
+    AnnualFinancials,
+    Branch,
+    BusinessDate,
+    Enterprise,
+    Expert,
+    User,
+    utcnow,
+)
 from techfin.store.tables_origination import (
     Application,
     ApplicationEvent,
@@ -1574,30 +1582,53 @@ def record_fund_use(
     amount: Decimal,
     description: str,
     payee_name: str = "",
+    category: str = "unspecified",
 ) -> dict[str, Any]:
-    """Use-of-funds evidence after disbursement (invoice, payment voucher)."""
+    """Use-of-funds evidence after disbursement (invoice, payment voucher), with its category of
+    use (`credit/data/fund_use_rules.yaml`; `unspecified` when blank). A prohibited category is
+    recorded as given: the day-end early warning compares it with the loan's purpose."""
+    from techfin.credit import fund_use
+
     require_role(actor, [Role.ACCOUNT_MANAGER, Role.RISK_MANAGER], "recording use of funds")
-    text = _reason(description)
+    text = (description or "").strip()
+    if not text:
+        raise ValidationFailed("describe what the money paid for", field="description")
+    if len(text) > 300:
+        raise ValidationFailed("description: at most 300 characters", field="description")
+    payee = (payee_name or "").strip()
+    if len(payee) > 200:
+        raise ValidationFailed("payee_name: at most 200 characters", field="payee_name")
     value = _money(amount, "amount")
     if value <= 0:
         raise ValidationFailed("amount must be positive", field="amount")
+    try:
+        code = fund_use.check_category(category)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="category") from exc
     with db.transaction() as session:
         loan = session.get(Loan, loan_id)
         if loan is None:
             raise NotFound("loan not found")
         require_institution(actor, loan.institution_id, "loan")
-        session.add(
-            FundUseEvidence(
-                loan_id=loan.id,
-                amount=value,
-                description=text,
-                payee_name=payee_name,
-                recorded_by=actor.user_id,
-            )
+        day = session.get(BusinessDate, loan.institution_id)
+        row = FundUseEvidence(
+            loan_id=loan.id,
+            amount=value,
+            description=text,
+            payee_name=payee,
+            category=code,
+            recorded_on=day.business_date if day is not None else _today(),
+            recorded_by=actor.user_id,
         )
+        session.add(row)
         session.flush()
         audit.record(
-            session, actor, "origination.fund_use", f"loan:{loan.id}", reason=text, after=str(value)
+            session,
+            actor,
+            "origination.fund_use",
+            f"loan:{loan.id}",
+            reason=text,
+            after=f"{value} {code} evidence:{row.id}",
         )
         return loan_view(session, loan)
 
@@ -1623,11 +1654,14 @@ def loan_view(session: Session, loan: Loan) -> dict[str, Any]:
         .where(FundUseEvidence.loan_id == loan.id)
         .order_by(FundUseEvidence.id)
     )
-    ev = [
+    ev: list[dict[str, Any]] = [
         {
+            "id": e.id,
             "amount": str(e.amount),
             "description": e.description,
             "payee": e.payee_name,
+            "category": e.category,
+            "recorded_on": e.recorded_on.isoformat(),
             "at": e.at.isoformat(),
         }
         for e in evidence

@@ -6,18 +6,22 @@ review reports. Every command is audited.
 
 Day-end reads the hub's shared data about a borrower (social insurance, tax, power, customs,
 court and credit-register records) only while the borrower has a live `post_loan_monitoring`
-consent to the bank; without it those rules are reported as not evaluated.
+consent to the bank; without it those rules are reported as not evaluated. The loan's
+use-of-funds evidence (origination's `orig_fund_use_evidence`) is the bank's own record: it is
+compared with the loan's purpose (`credit.fund_use`) at every day-end, consent or not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from techfin.credit import fund_use
 from techfin.credit import warnings as ew
 from techfin.credit.classification import RiskClass
 from techfin.services import audit
@@ -48,7 +52,7 @@ from techfin.store.tables import (
     UtilityRecord,
 )
 from techfin.store.tables_ip import IpAlert, IpPledge
-from techfin.store.tables_origination import Application, Loan
+from techfin.store.tables_origination import Application, FundUseEvidence, Loan
 from techfin.store.tables_servicing import (
     SvcInvestorInfo,
     SvcMilestoneProgress,
@@ -56,6 +60,7 @@ from techfin.store.tables_servicing import (
     SvcNotice,
     SvcPosition,
     SvcReview,
+    SvcSchedule,
     SvcTask,
     SvcWarning,
     SvcWatch,
@@ -370,6 +375,7 @@ def signals_for(session: Session, loan: Loan, date: dt.date, dpd: int) -> ew.Sig
                     info.kind, info.on, info.detail[:200], investor.name if investor else ""
                 )
             )
+    events.extend(fund_use_events(session, loan, date))
     return ew.SignalsInput(
         subject_id=str(loan.id),
         as_of=date,
@@ -378,6 +384,75 @@ def signals_for(session: Session, loan: Loan, date: dt.date, dpd: int) -> ew.Sig
         milestones=_milestones(session, loan),
         days_past_due=dpd,
     )
+
+
+@cache
+def _evidence_window_days() -> int:
+    from techfin.services.origination_policy import load_policy
+
+    return int(load_policy().raw["disbursement"]["use_of_funds_evidence_days"])
+
+
+def fund_use_assessment(session: Session, loan: Loan, date: dt.date) -> fund_use.Assessment | None:
+    """The loan's use-of-funds evidence recorded up to `date` against its purpose
+    (`fund_use.assess`); None before any use-of-funds rule version is in force. The evidence is
+    the bank's own record, read without the borrower's consent."""
+    try:
+        rules = fund_use.load_rules(date)
+    except ValueError:
+        return None
+    evidence = [
+        fund_use.Evidence(
+            ref=f"#{e.id}",
+            amount=Decimal(e.amount),
+            description=e.description,
+            recorded_on=e.recorded_on,
+            payee=e.payee_name,
+            category=e.category,
+        )
+        for e in session.scalars(
+            select(FundUseEvidence)
+            .where(FundUseEvidence.loan_id == loan.id, FundUseEvidence.recorded_on <= date)
+            .order_by(FundUseEvidence.id)
+        )
+    ]
+    renewed = session.scalar(
+        select(SvcSchedule.id).where(SvcSchedule.loan_id == loan.id, SvcSchedule.kind == "renewal")
+    )
+    return fund_use.assess(
+        loan_kind=rules.loan_kind(loan.product_code),
+        principal=Decimal(loan.principal),
+        disbursed_on=loan.start_date,
+        as_of=date,
+        evidence=evidence,
+        window_days=_evidence_window_days(),
+        renewal=renewed is not None,
+        rules=rules,
+    )
+
+
+FUND_USE_EVENTS = {
+    "prohibited": "funds_off_purpose",
+    "suspected": "funds_off_purpose",
+    "unevidenced": "funds_unevidenced",
+}
+
+
+def fund_use_events(session: Session, loan: Loan, date: dt.date) -> list[ew.SignalEvent]:
+    """Findings on the use of funds as warning events: a prohibited category or a keyword hit
+    → `funds_off_purpose`, principal unevidenced after the window → `funds_unevidenced` (only
+    under a rule version that has that rule). Each event's detail names the evidence item."""
+    assessment = fund_use_assessment(session, loan, date)
+    if assessment is None:
+        return []
+    known = {r.event for r in ew.load_rules(date).rules if r.kind == "event"}
+    out = []
+    for f in assessment.findings:
+        kind = FUND_USE_EVENTS[f.kind]
+        if kind in known:
+            source = f"use-of-funds evidence, {assessment.rule_version}"
+            out.append(ew.SignalEvent(kind, f.on, f"{f.kind}: {f.reason}"[:400], source))
+    return out
 
 
 def _milestones(session: Session, loan: Loan) -> list[ew.Milestone]:

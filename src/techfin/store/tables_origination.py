@@ -267,7 +267,11 @@ class LoanScheduleRow(Base):
 
 
 class FundUseEvidence(Base):
-    """Evidence of how a loan's money was used (invoices, payment vouchers), after disbursement."""
+    """Evidence of how a loan's money was used (invoices, payment vouchers), after disbursement.
+
+    `category` is a category of use in `credit/data/fund_use_rules.yaml` (`unspecified` when
+    none was given); `recorded_on` is the institution's business date when it was recorded (the
+    day-end of that date and later see it)."""
 
     __tablename__ = "orig_fund_use_evidence"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,6 +279,8 @@ class FundUseEvidence(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     description: Mapped[str] = mapped_column(String(300))
     payee_name: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(40), default="unspecified")
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
