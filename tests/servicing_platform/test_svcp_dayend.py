@@ -440,6 +440,90 @@ def _warning(world, date: dt.date, loan: int | None = None) -> dict:
         }
 
 
+def test_revenue_power_and_customs_drops_through_the_hub_warn_only_under_consent(world):
+    """The hub loads tax (declared revenue), grid (power) and customs (exports) records through
+    its ingest, as any push. Revenue 1,000,000 (2024Q4) → 900,000 (2025Q3) → 400,000 (2025Q4):
+    55.6 % quarter over quarter (band ≥ 50 %: 20) and 60 % year over year (band ≥ 40 %: 25);
+    power 100,000 → 30,000 kWh year over year, 70 % (band ≥ 60 %: 15); exports 5,000,000 →
+    1,000,000 year over year, 80 % (band ≥ 60 %: 10). Without consent nothing is read and the
+    three rules are listed as not evaluated; with it each fires with its figures, the level is
+    red (70) and the reads are in the enterprise's access log under the job's name."""
+    from techfin.services import ingest
+
+    make_loan(world)
+    uscc, system = "91110000600037341L", Actor.system("test")
+    loads = {
+        "tax": [
+            {
+                "统一社会信用代码": uscc,
+                "所属期": "2024Q4",
+                "申报销售收入": "1,000,000",
+                "数据日期": "2025-01-31",
+            },
+            {
+                "uscc": uscc,
+                "quarter": "2025Q3",
+                "declared_revenue": "900000",
+                "as_of": "2025-10-31",
+            },
+            {
+                "uscc": uscc,
+                "quarter": "2025Q4",
+                "declared_revenue": "400000",
+                "as_of": "2026-01-31",
+            },
+        ],
+        "utilities": [
+            {"uscc": uscc, "quarter": "2024Q4", "power_kwh": 100000, "as_of": "2025-01-31"},
+            {"uscc": uscc, "quarter": "2025Q4", "用电量": 30000, "as_of": "2026-01-31"},
+        ],
+        "customs": [
+            {"uscc": uscc, "quarter": "2024Q4", "exports": "5000000", "as_of": "2025-01-31"},
+            {"uscc": uscc, "quarter": "2025Q4", "出口额": "1000000", "as_of": "2026-01-31"},
+        ],
+    }
+    for source, records in loads.items():
+        report = ingest.ingest_records(
+            world.db, system, source, records, today=dt.date(2026, 2, 11)
+        )
+        assert (report.loaded, report.quarantined) == (len(records), 0), report.to_dict()
+
+    drops = {"revenue_drop_qoq", "revenue_drop_yoy", "power_drop_yoy", "customs_drop_yoy"}
+    _run_steps(world, dt.date(2026, 2, 12))
+    before = _warning(world, dt.date(2026, 2, 12))
+    assert not {f["code"] for f in before["fired"]} & drops
+    assert {n["code"] for n in before["not_evaluated"]} >= drops
+    assert not [
+        a
+        for a in consent.access_log(world.db, world.actor("s_ent"), world.enterprise_id)
+        if a.user == "system:eod"
+    ]
+
+    _consent_to_monitoring(world)
+    _run_steps(world, dt.date(2026, 2, 13))
+    row = _warning(world, dt.date(2026, 2, 13))
+    fired = {f["code"]: f for f in row["fired"]}
+    assert drops <= set(fired)
+    assert (
+        "revenue fell 55.6 % quarter over quarter (900000.00 → 400000.00)"
+        in (fired["revenue_drop_qoq"]["evidence"])
+    )
+    assert "revenue fell 60.0 % year over year" in fired["revenue_drop_yoy"]["evidence"]
+    assert (
+        "power_use fell 70.0 % year over year (100000 → 30000)"
+        in (fired["power_drop_yoy"]["evidence"])
+    )
+    assert "customs_value fell 80.0 % year over year" in fired["customs_drop_yoy"]["evidence"]
+    assert [fired[c]["weight"] for c in sorted(drops)] == [10, 15, 20, 25]
+    assert (row["score"], row["level"]) == (70, "red")
+    assert not {n["code"] for n in row["not_evaluated"]} & drops
+    log = consent.access_log(world.db, world.actor("s_ent"), world.enterprise_id)
+    assert any(
+        a.user == "system:eod" and a.purpose == "post_loan_monitoring" and a.institution == "SBANK"
+        for a in log
+    )
+
+
 def _api(world):
     from fastapi.testclient import TestClient
     from svcp_world import PASSWORD
