@@ -505,12 +505,12 @@ def test_revenue_power_and_customs_drops_through_the_hub_warn_only_under_consent
     fired = {f["code"]: f for f in row["fired"]}
     assert drops <= set(fired)
     assert (
-        "revenue fell 55.6 % quarter over quarter (900000.00 → 400000.00)"
+        "revenue fell 55.6 % quarter over quarter (900000.00 → 400000.00 in 2025Q4)"
         in (fired["revenue_drop_qoq"]["evidence"])
     )
     assert "revenue fell 60.0 % year over year" in fired["revenue_drop_yoy"]["evidence"]
     assert (
-        "power_use fell 70.0 % year over year (100000 → 30000)"
+        "power_use fell 70.0 % year over year (100000 → 30000 in 2025Q4)"
         in (fired["power_drop_yoy"]["evidence"])
     )
     assert "customs_value fell 80.0 % year over year" in fired["customs_drop_yoy"]["evidence"]
@@ -522,6 +522,36 @@ def test_revenue_power_and_customs_drops_through_the_hub_warn_only_under_consent
         a.user == "system:eod" and a.purpose == "post_loan_monitoring" and a.institution == "SBANK"
         for a in log
     )
+
+
+def test_a_stale_hub_reading_is_not_scored_as_news(world):
+    """The latest revenue is for 2025Q4. Through 2026-06-30 it is one of the last two complete
+    quarters and its drop fires; from 2026-07-01 (2026Q3) no newer figure has come in, so the
+    drop rules say the reading is stale instead of scoring a half-year-old drop as news."""
+    from techfin.services import ingest
+
+    make_loan(world)
+    _consent_to_monitoring(world)
+    records = [
+        {"uscc": "91110000600037341L", "quarter": q, "declared_revenue": v, "as_of": on}
+        for q, v, on in (
+            ("2024Q4", "1000000", "2025-01-31"),
+            ("2025Q4", "400000", "2026-01-31"),
+        )
+    ]
+    ingest.ingest_records(
+        world.db, Actor.system("test"), "tax", records, today=dt.date(2026, 2, 11)
+    )
+    _run_steps(world, dt.date(2026, 6, 30))
+    fresh = _warning(world, dt.date(2026, 6, 30))
+    assert "revenue_drop_yoy" in {f["code"] for f in fresh["fired"]}
+    _run_steps(world, dt.date(2026, 7, 1))
+    stale = _warning(world, dt.date(2026, 7, 1))
+    assert "revenue_drop_yoy" not in {f["code"] for f in stale["fired"]}
+    assert {
+        "code": "revenue_drop_yoy",
+        "reason": "latest revenue reading (2025Q4) is stale",
+    } in stale["not_evaluated"]
 
 
 def _api(world):

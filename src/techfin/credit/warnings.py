@@ -184,11 +184,17 @@ def load_rules(as_of: dt.date | None = None) -> WarningRules:
 
 @dataclass(frozen=True)
 class MetricReading:
-    """A metric for the latest period and the comparison periods (None when unknown)."""
+    """A metric for the latest period and the comparison periods (None when unknown).
+
+    ``period`` names the latest period (e.g. ``2025Q4``) in the evidence; ``stale`` says the
+    latest period is too old to stand for the borrower today — the drop rules then report the
+    metric as not evaluated instead of scoring an old drop as news."""
 
     current: Decimal
     previous_quarter: Decimal | None = None
     previous_year: Decimal | None = None
+    period: str = ""
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -333,6 +339,8 @@ def _drop(rule: Rule, data: SignalsInput) -> FiredSignal | str | None:
     reading = data.metrics.get(rule.metric)
     if reading is None:
         return f"no {rule.metric} reading"
+    if reading.stale:
+        return f"latest {rule.metric} reading ({reading.period or 'undated'}) is stale"
     previous = getattr(reading, rule.compare)
     if previous is None:
         return f"no {rule.metric} for the {rule.compare.replace('_', ' ')}"
@@ -352,8 +360,9 @@ def _drop(rule: Rule, data: SignalsInput) -> FiredSignal | str | None:
     return FiredSignal(
         rule.code,
         weight,
-        f"{rule.metric} fell {_pct(drop)} {label} ({previous} → {current}); band ≥ "
-        f"{_pct(threshold)}",
+        f"{rule.metric} fell {_pct(drop)} {label} ({previous} → {current}"
+        + (f" in {reading.period}" if reading.period else "")
+        + f"); band ≥ {_pct(threshold)}",
         rule.source_data,
     )
 

@@ -248,6 +248,12 @@ def _shift(quarter: str, back: int) -> str:
     return f"{n // 4}Q{n % 4 + 1}"
 
 
+#: The latest reading must be for one of this many complete quarters before the day-end's
+#: quarter (a quarter's figures reach the hub about a month after it closes); an older one is
+#: stale and its drop rules are listed as not evaluated (house rule, unconfirmed).
+FRESH_QUARTERS = 2
+
+
 def _reading(series: dict[str, Decimal], date: dt.date) -> ew.MetricReading | None:
     """The latest complete quarter before `date` against the quarter before and a year before."""
     known = sorted(q for q in series if q < _quarter(date))
@@ -258,6 +264,8 @@ def _reading(series: dict[str, Decimal], date: dt.date) -> ew.MetricReading | No
         current=series[current],
         previous_quarter=series.get(_shift(current, 1)),
         previous_year=series.get(_shift(current, 4)),
+        period=current,
+        stale=current < _shift(_quarter(date), FRESH_QUARTERS),
     )
 
 
