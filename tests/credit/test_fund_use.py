@@ -143,6 +143,16 @@ def test_keyword_screen_is_quiet_on_ordinary_text_and_whole_english_words() -> N
     ]
 
 
+def test_a_keyword_inside_an_ordinary_phrase_is_not_a_hit() -> None:
+    """借款 in 借款合同 / 借款人 is the voucher's ordinary wording, not lending on; the same
+    description that also lends the money on is still a hit."""
+    ordinary = "按借款合同约定用途支付货款，借款人：北京甲科技"
+    assert _one("raw_materials", text=ordinary).findings == ()
+    assert _one("raw_materials", text="Paid under the LOAN CONTRACT").findings == ()
+    lent = _one("raw_materials", text=ordinary + "；借款给关联方")
+    assert [(f.kind, f.rule) for f in lent.findings] == [("suspected", "onward_lending")]
+
+
 def test_a_declared_prohibited_category_is_not_also_suspected_of_itself() -> None:
     a = _one("real_estate", text="购房款")
     assert [(f.kind, f.rule) for f in a.findings] == [("prohibited", "real_estate")]

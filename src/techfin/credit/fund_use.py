@@ -71,6 +71,7 @@ class Category:
     effective_from: dt.date | None = None
     keywords: tuple[str, ...] = ()
     keywords_ignored_for: tuple[str, ...] = ()
+    not_within: tuple[str, ...] = ()  # phrases in which a keyword is not a hit
 
     def in_force(self, on: dt.date) -> bool:
         return self.effective_from is None or self.effective_from <= on
@@ -136,6 +137,7 @@ def _category(raw: Mapping[str, Any], kinds: Mapping[str, Any]) -> Category:
         effective_from=_date(raw.get("effective_from"), f"{code}.effective_from"),
         keywords=keywords,
         keywords_ignored_for=tuple(str(c) for c in raw.get("keywords_ignored_for", ())),
+        not_within=tuple(str(p) for p in raw.get("not_within", ())),
     )
 
 
@@ -283,9 +285,17 @@ def _hits(keyword: str, text: str) -> bool:
     return keyword in text
 
 
+def _without(text: str, phrases: Sequence[str]) -> str:
+    for phrase in phrases:
+        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def screen(rules: FundUseRules, loan_kind: str, e: Evidence) -> list[tuple[Category, str]]:
     """Keyword hits of categories prohibited for this loan kind (in force on the evidence's
-    date) in the description and payee, other than the category the evidence declares."""
+    date) in the description and payee, other than the category the evidence declares. English
+    keywords match whole words, any case; a keyword inside one of the category's `not_within`
+    phrases (借款合同 for 借款) is not a hit."""
     text = f"{e.description}\n{e.payee}"
     out = []
     for c in rules.categories.values():
@@ -297,7 +307,8 @@ def screen(rules: FundUseRules, loan_kind: str, e: Evidence) -> list[tuple[Categ
             or not c.in_force(e.recorded_on)
         ):
             continue
-        hit = next((k for k in c.keywords if _hits(k, text)), None)
+        rest = _without(text, c.not_within)
+        hit = next((k for k in c.keywords if _hits(k, rest)), None)
         if hit is not None:
             out.append((c, hit))
     return out
