@@ -114,6 +114,28 @@ def decide_subsidy(agreement_id: int, body: Decision, actor: ActorDep, db: DbDep
     return svc.decide_subsidy(db, actor, agreement_id, approve=body.approve, note=body.note)
 
 
+class WriteOffBody(BaseModel):
+    reason: str = Field(description="why the claim is a bad debt")
+    evidence: str = Field(description="the documents on file (court ruling, recourse record …)")
+
+
+@router.post("/loans/{loan_id}/write-off", status_code=201)
+def request_write_off(
+    loan_id: int, body: WriteOffBody, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
+    """A risk manager's write-off (核销) request, refused unless the loan is at least doubtful
+    (floor or last signed-off class; `credit/data/write_off.yaml`, unconfirmed); an approver
+    other than the maker decides at `/api/write-offs/{id}/decision`."""
+    return svc.request_write_off(db, actor, loan_id, **body.model_dump())
+
+
+@router.post("/write-offs/{request_id}/decision")
+def decide_write_off(request_id: int, body: Decision, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """Approval writes a `write_off` event value-dated the business date and sets the loan's
+    status to `written_off`; money received later is a recovery."""
+    return svc.decide_write_off(db, actor, request_id, approve=body.approve, note=body.note)
+
+
 class ExtensionBody(BaseModel):
     new_maturity: dt.date
     reason: str

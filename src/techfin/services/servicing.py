@@ -24,9 +24,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -51,6 +54,7 @@ from techfin.store.tables_servicing import (
     SvcReversalRequest,
     SvcSchedule,
     SvcSubsidyAgreement,
+    SvcWriteOffRequest,
 )
 
 ZERO = Decimal("0.00")
@@ -611,6 +615,12 @@ def request_reversal(
             raise ValidationFailed(
                 "a reversal cannot be reversed; enter the event again", field="event_id"
             )
+        if target.kind == "write_off":
+            raise ValidationFailed(
+                "a write-off is not reversed (the claim is kept and pursued; money received "
+                "later is recorded as a recovery)",
+                field="event_id",
+            )
         done = session.scalar(
             select(SvcEvent.id).where(SvcEvent.loan_id == loan.id, SvcEvent.reverses == event_id)
         )
@@ -957,6 +967,7 @@ def _add_segment(
     detail: dict[str, Any],
     reason: str,
 ) -> dict[str, Any]:
+    _not_written_off(loan)
     segs = _segments(session, loan)
     if start <= segs[-1].start:
         raise Conflict(
@@ -1000,6 +1011,11 @@ def _add_segment(
     }
 
 
+def _not_written_off(loan: Loan) -> None:
+    if loan.status == "written_off":
+        raise Conflict("the loan is written off: its schedule no longer changes", field="loan")
+
+
 def _refused(what: str, exc: Any, field: str) -> ValidationFailed:
     """A domain refusal (`restructure.NotAllowed`) as one error naming every failed check."""
     failed = "; ".join(c.text for c in exc.checks if not c.passed)
@@ -1024,6 +1040,7 @@ def extend_loan(
     why = _reason(reason)
     with db.transaction() as session:
         loan = _loan(session, actor, loan_id, lock=True)
+        _not_written_off(loan)
         when = as_of or business_date(session, loan.institution_id)
         pos = position(session, loan, when)
         if pos.state.schedule is None:
@@ -1097,6 +1114,7 @@ def renew_loan(
     cond = conditions or {}
     with db.transaction() as session:
         loan = _loan(session, actor, loan_id, lock=True)
+        _not_written_off(loan)
         today = business_date(session, loan.institution_id)
         maturity = loan.maturity_date
         if today >= maturity:
@@ -1180,6 +1198,7 @@ def restructure_loan(
     why = _reason(reason)
     with db.transaction() as session:
         loan = _loan(session, actor, loan_id, lock=True)
+        _not_written_off(loan)
         when = as_of or business_date(session, loan.institution_id)
         pos = position(session, loan, when)
         if pos.state.schedule is None:
@@ -1431,6 +1450,204 @@ def sign_off_class(
 
 
 # --------------------------------------------------------------------------------------------
+# Write-off (核销): a risk manager requests, an approver decides; conditions as data
+
+
+@cache
+def write_off_rules() -> dict[str, Any]:
+    """The house write-off conditions (`credit/data/write_off.yaml`, unconfirmed), validated."""
+    text = (resources.files("techfin.credit") / "data" / "write_off.yaml").read_text("utf-8")
+    raw: dict[str, Any] = yaml.safe_load(text)
+    RiskClass(str(raw["min_class"]))
+    for key in ("requester_roles", "checker_roles"):
+        raw[key] = [Role(r) for r in raw[key]]
+    if set(raw["class_basis"]) - {"floor", "last_signed_off"}:
+        raise ValueError("write_off.yaml: class_basis names floor and/or last_signed_off")
+    return raw
+
+
+def write_off_checks(session: Session, loan: Loan, pos: Position) -> list[dict[str, Any]]:
+    """Each write-off condition with whether it holds on `pos.as_of`."""
+    rules = write_off_rules()
+    need = RiskClass(str(rules["min_class"]))
+    floor = floor_of(session, loan, pos).value
+    last = latest_judgement(session, loan.id)
+    judged = RiskClass(last.judged_class) if last is not None else None
+    candidates = []
+    if "floor" in rules["class_basis"]:
+        candidates.append(floor)
+    if "last_signed_off" in rules["class_basis"] and judged is not None:
+        candidates.append(judged)
+    worst = max(candidates, key=lambda c: c.rank) if candidates else floor
+    allowed = [c.value for c in RiskClass if c.rank >= need.rank]
+    return [
+        {
+            "code": "class",
+            "passed": worst.rank >= need.rank,
+            "text": f"the loan's class is {worst.value} (floor {floor.value}, last signed-off "
+            f"{judged.value if judged else 'none'}); a write-off needs "
+            f"{' or '.join(allowed)} ({rules['version']}, unconfirmed)",
+            "floor": floor.value,
+            "last_signed_off": judged.value if judged else None,
+        }
+    ]
+
+
+def _write_off_dict(r: SvcWriteOffRequest, session: Session | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "loan_id": r.loan_id,
+        "reason": r.reason,
+        "evidence": r.evidence,
+        "conditions": r.conditions,
+        "status": r.status,
+        "requested_by": r.requested_by,
+        "checked_by": r.checked_by,
+        "check_note": r.check_note,
+        "value_date": r.value_date.isoformat() if r.value_date else None,
+        "write_off_event_id": r.write_off_event_id,
+        "created_at": r.created_at.isoformat() if r.created_at else None,
+        "checked_at": r.checked_at.isoformat() if r.checked_at else None,
+    }
+    if session is not None:
+        out["requested_by_name"] = _name(session, r.requested_by)
+        out["checked_by_name"] = _name(session, r.checked_by)
+    return out
+
+
+def _refuse_write_off(checks: list[dict[str, Any]]) -> None:
+    failed = [c for c in checks if not c["passed"]]
+    if failed:
+        raise ValidationFailed(
+            "write-off refused: " + "; ".join(c["text"] for c in failed), field="risk_class"
+        )
+
+
+def request_write_off(
+    db: Database, actor: Actor, loan_id: int, *, reason: str, evidence: str
+) -> dict[str, Any]:
+    """A risk manager asks to write the loan off (核销) with the reason and the evidence on
+    file; refused unless the conditions in `write_off.yaml` hold (class at least doubtful by
+    the floor or the last signed-off class). An approver other than the maker decides."""
+    rules = write_off_rules()
+    require_role(actor, rules["requester_roles"], "requesting a write-off")
+    why = _reason(reason)
+    proof = _reason(evidence, "evidence")
+    if len(proof) < int(rules["evidence_min_chars"]):
+        raise ValidationFailed(
+            f"describe the evidence on file (at least {rules['evidence_min_chars']} characters)",
+            field="evidence",
+        )
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id, lock=True)
+        if loan.status != "active":
+            raise Conflict(
+                f"the loan is {loan.status}: only an active loan is written off", field="loan"
+            )
+        pending = session.scalar(
+            select(SvcWriteOffRequest.id).where(
+                SvcWriteOffRequest.loan_id == loan.id, SvcWriteOffRequest.status == "pending"
+            )
+        )
+        if pending is not None:
+            raise Conflict(f"write-off request {pending} is waiting for a decision", field="loan")
+        today = business_date(session, loan.institution_id)
+        pos = position(session, loan, today)
+        checks = write_off_checks(session, loan, pos)
+        _refuse_write_off(checks)
+        row = SvcWriteOffRequest(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            reason=why,
+            evidence=proof,
+            conditions={
+                "rule_version": rules["version"],
+                "as_of": today.isoformat(),
+                "checks": checks,
+                "balances": pos.balances(),
+            },
+            requested_by=actor.user_id or None,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "servicing.write_off_requested",
+            f"loan:{loan.id}",
+            reason=why,
+            after={"request": row.id, "class": checks[0]["text"]},
+        )
+        return _write_off_dict(row, session)
+
+
+def decide_write_off(
+    db: Database, actor: Actor, request_id: int, *, approve: bool, note: str = ""
+) -> dict[str, Any]:
+    """An approver other than the maker approves (the conditions are checked again; a
+    `write_off` event value-dated the business date is written through the same path as a
+    reversal and the loan's status becomes `written_off`) or rejects."""
+    rules = write_off_rules()
+    require_role(actor, rules["checker_roles"], "deciding a write-off")
+    with db.transaction() as session:
+        req = session.get(SvcWriteOffRequest, request_id)
+        if req is None:
+            raise NotFound("write-off request not found")
+        require_institution(actor, req.institution_id, "write-off request")
+        if req.requested_by is not None and req.requested_by == actor.user_id:
+            raise Forbidden("the maker of a write-off cannot approve or reject it (maker-checker)")
+        if req.status != "pending":
+            raise Conflict(f"write-off request is {req.status}", field="status")
+        loan = _loan(session, actor, req.loan_id, lock=True)
+        req.checked_by, req.checked_at, req.check_note = actor.user_id or None, _now(), note
+        if not approve:
+            req.status = "rejected"
+            audit.record(
+                session,
+                actor,
+                "servicing.write_off_rejected",
+                f"loan:{loan.id}",
+                reason=note,
+                after={"request": req.id},
+            )
+            return _write_off_dict(req, session)
+        if loan.status != "active":
+            raise Conflict(f"the loan is {loan.status}", field="loan")
+        today = business_date(session, loan.institution_id)
+        checks = write_off_checks(session, loan, position(session, loan, today))
+        _refuse_write_off(checks)
+        row = SvcEvent(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            event_id=f"WOF-{uuid.uuid4().hex[:16]}",
+            kind="write_off",
+            value_date=today,
+            reason=req.reason,
+            entered_by=req.requested_by,
+            approved_by=actor.user_id or None,
+        )
+        events = [to_event(r) for r in _event_rows(session, loan.id)] + [to_event(row)]
+        try:
+            pos = replay_events(loan, _segments(session, loan), events, today)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="loan") from exc
+        written = {b: str(a) for b, a in pos.state.written_off}
+        session.add(row)
+        loan.status = "written_off"
+        req.status, req.value_date, req.write_off_event_id = "approved", today, row.event_id
+        req.conditions = {**req.conditions, "checks_at_approval": checks, "written_off": written}
+        audit.record(
+            session,
+            actor,
+            "servicing.write_off_approved",
+            f"loan:{loan.id}",
+            reason=req.reason,
+            after={"event": row.event_id, "value_date": today, "written_off": written},
+        )
+        return _write_off_dict(req, session)
+
+
+# --------------------------------------------------------------------------------------------
 # Views
 
 
@@ -1494,6 +1711,11 @@ def loan_view(
         segs = session.scalars(
             select(SvcSchedule).where(SvcSchedule.loan_id == loan.id).order_by(SvcSchedule.seq)
         )
+        write_offs = session.scalars(
+            select(SvcWriteOffRequest)
+            .where(SvcWriteOffRequest.loan_id == loan.id)
+            .order_by(SvcWriteOffRequest.id.desc())
+        )
         subsidies = session.scalars(
             select(SvcSubsidyAgreement)
             .where(SvcSubsidyAgreement.loan_id == loan.id)
@@ -1529,6 +1751,7 @@ def loan_view(
             "ledger": [e.to_dict() for e in pos.ledger],
             "reversal_requests": [_reversal_dict(r) for r in reversals],
             "subsidies": [_subsidy_dict(a, session) for a in subsidies],
+            "write_offs": [_write_off_dict(w, session) for w in write_offs],
             "schedule_changes": [
                 {
                     "seq": s.seq,

@@ -133,6 +133,40 @@ async def decide_subsidy(request: Request, loan_id: int, sid: int) -> Response:
     return _back(loan_id)
 
 
+@router.post("/loans/{loan_id}/write-off", response_model=None)
+async def request_write_off(request: Request, loan_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.request_write_off(
+            _db(request),
+            actor,
+            loan_id,
+            reason=str(form.get("reason", "")),
+            evidence=str(form.get("evidence", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
+@router.post("/loans/{loan_id}/write-offs/{wid}", response_model=None)
+async def decide_write_off(request: Request, loan_id: int, wid: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        svc.decide_write_off(
+            _db(request),
+            actor,
+            wid,
+            approve=form.get("decision") == "approve",
+            note=str(form.get("note", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
 def _date(text: str, field: str) -> dt.date | None:
     if not text:
         return None
@@ -197,6 +231,7 @@ DYNAMIC = [
     _("written_off"),
     _("pending"),
     _("ended"),
+    _("write_off"),
     _("costs"),
     _("penalty_interest"),
     _("compound_interest"),
