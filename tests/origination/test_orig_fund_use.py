@@ -65,6 +65,10 @@ def test_evidence_carries_a_validated_category_and_the_business_date(world):
     )
     second = view["fund_use"]["evidence"][1]
     assert (second["category"], second["recorded_on"]) == ("rd_equipment", "2031-05-06")
+    assert (second["category_zh"], second["category_en"]) == (
+        "研发设备购置",
+        "R&D equipment (capitalised)",
+    )
     assert view["fund_use"]["evidenced"] == "500000.00"
     assert view["fund_use"]["unevidenced"] == "500000.00"
     with w.db.read() as s:

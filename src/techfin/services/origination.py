@@ -1654,18 +1654,25 @@ def loan_view(session: Session, loan: Loan) -> dict[str, Any]:
         .where(FundUseEvidence.loan_id == loan.id)
         .order_by(FundUseEvidence.id)
     )
-    ev: list[dict[str, Any]] = [
-        {
-            "id": e.id,
-            "amount": str(e.amount),
-            "description": e.description,
-            "payee": e.payee_name,
-            "category": e.category,
-            "recorded_on": e.recorded_on.isoformat(),
-            "at": e.at.isoformat(),
-        }
-        for e in evidence
-    ]
+    from techfin.credit import fund_use
+
+    categories = fund_use.load_rules().categories
+    ev: list[dict[str, Any]] = []
+    for e in evidence:
+        c = categories.get(e.category)
+        ev.append(
+            {
+                "id": e.id,
+                "amount": str(e.amount),
+                "description": e.description,
+                "payee": e.payee_name,
+                "category": e.category,
+                "category_zh": c.zh if c else e.category,
+                "category_en": c.en if c else e.category,
+                "recorded_on": e.recorded_on.isoformat(),
+                "at": e.at.isoformat(),
+            }
+        )
     evidenced = sum((Decimal(e["amount"]) for e in ev), ZERO)
     return {
         "id": loan.id,
