@@ -115,3 +115,43 @@ def test_only_the_lending_banks_managers_record_evidence(world):
     with pytest.raises(NotFound):
         o.record_fund_use(world.db, world.actor("a_am"), loan + 999, **args)
     assert _count(world) == 0
+
+
+def test_the_application_page_lists_the_evidence_with_its_category(world):
+    """The loan on the application page lists each evidence item with its category in the
+    page's language."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from orig_world import PASSWORD
+
+    from techfin.app import create_app
+
+    if world.db.dialect != "sqlite":
+        pytest.skip("page rendering: SQLite only (time budget)")
+    loan = _loan(world)
+    view = o.record_fund_use(
+        world.db,
+        world.actor("a_am"),
+        loan,
+        amount=Decimal("1234.50"),
+        description="购买测试仪器",
+        payee_name="仪器公司",
+        category="rd_expense",
+    )
+    client = TestClient(create_app(world.db, secret_key="test-secret"))
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    client.post(
+        "/login",
+        data={"username": "a_am", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    url = f"/origination/{view['application_id']}"
+    zh = client.get(url)
+    assert zh.status_code == 200, zh.text[:500]
+    table = zh.text[zh.text.index('id="fund-use-evidence"') :]
+    assert "用途类别" in table and "研发费用" in table and "仪器公司" in table
+    client.get(f"/lang/en?next={url}")
+    en = client.get(url).text
+    assert "R&amp;D expenses (trials, testing, contracted research)" in en
