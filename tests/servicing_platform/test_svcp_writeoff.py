@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from svcp_world import PASSWORD, make_loan, set_business_date
 
 from techfin.app import create_app
+from techfin.credit.credit_register_report import read_report
 from techfin.services import servicing as svc
 from techfin.services import servicing_monitoring as mon
 from techfin.services import users
@@ -161,7 +163,8 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_write_off_over_the_api_and_the_loan_page(world):
+def test_write_off_over_the_api_and_the_loan_page(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("TECHFIN_REPORT_DIR", str(tmp_path))
     loan = make_loan(world)
     client = TestClient(create_app(world.db, secret_key="test-secret"))
 
@@ -206,3 +209,8 @@ def test_write_off_over_the_api_and_the_loan_page(world):
     assert view["write_offs"][0]["status"] == "approved"
     again = client.post(f"/api/write-offs/{wid}/decision", json={"approve": True}, headers=ap)
     assert again.status_code == 409
+    # the credit-register report carries the written-off loan: status written_off, class loss
+    report = client.post("/api/credit-register/reports", json={"as_of": "2026-11-20"}, headers=rm)
+    assert report.status_code == 201, report.text
+    rows = read_report(Path(report.json()["path"]).read_text(encoding="utf-8"))
+    assert rows[0]["status"] == "written_off" and rows[0]["risk_class"] == "loss"

@@ -1790,6 +1790,8 @@ def register_records(session: Session, institution_id: int, as_of: dt.date) -> l
         judged = last.judged_class if last is not None else floor.value.value
         if RiskClass(judged).rank < floor.value.rank:
             judged = floor.value.value
+        if pos.state.status is dom.LoanStatus.WRITTEN_OFF:
+            judged = RiskClass.LOSS.value  # written off the books: nothing is expected back
         guarantee = (app.guarantee or ["credit"]) if app is not None else ["credit"]
         kinds = {str(g) for g in guarantee}
         gtype = kinds.pop() if len(kinds) == 1 else "mixed"
