@@ -621,7 +621,8 @@ def test_funds_off_purpose_from_use_of_funds_evidence_warns_and_opens_a_task(wor
     assert "funds_off_purpose" not in {
         f["code"] for f in _warning(world, dt.date(2026, 2, 9))["fired"]
     }
-    _run_steps(world, dt.date(2026, 2, 10))
+    outcome = eod.run(world.db, Actor.system("test"), dt.date(2026, 2, 10), "SBANK")[0]
+    assert outcome.status == "completed", outcome
     row = _warning(world, dt.date(2026, 2, 10))
     fired = {f["code"]: f for f in row["fired"]}
     off = fired["funds_off_purpose"]
