@@ -487,3 +487,30 @@ def test_interest_unpaid_over_90_days_is_reported_off_balance() -> None:
     assert off.interest_unpaid > off.off_balance_interest
     short = Contract("L-1", TERMS, off_balance_interest_days=30)
     assert replay(short, [DISB], dt.date(2025, 3, 18)).off_balance_interest == D("620.00")
+
+
+def test_prepayment_bills_the_subsidy_payer_its_part_of_the_accrued_interest() -> None:
+    """A prepayment bills the interest accrued to its date; with a subsidy, the payer's part of
+    it is the payer's receivable, not the borrower's interest (half here, share 0.5)."""
+    terms = Terms(
+        principal=D("120000.00"),
+        annual_rate=D("0.06"),
+        start=START,
+        installments=12,
+        subsidy=Subsidy(payer="city fund", share=D("0.5")),
+    )
+    contract = Contract("L-sp", terms)
+    day = dt.date(2025, 2, 25)
+    events: list[Event] = [
+        DISB,
+        Repayment("r", dt.date(2025, 2, 15), D("10021.20")),
+        SubsidyReceipt("s", dt.date(2025, 2, 15), D("310.00"), "city fund"),
+    ]
+    accrued = replay(contract, events, day).interest_accrued
+    assert accrued > 0
+    state = replay(contract, [*events, Prepayment("p", day, D("50000.00"))], day)
+    payer_part = state.subsidy_receivable  # the payer's half, to the fen (91.905 → 91.91)
+    assert payer_part == D("91.91") and accrued == D("183.81")
+    entry = next(e for e in state.ledger if e.event_id == "p")
+    assert dict(entry.allocations)["interest"] == accrued - payer_part
+    assert state.days_past_due == 0 and state.interest_unpaid == 0

@@ -653,6 +653,17 @@ class _Replay:
         start = self.schedule_start if self.next_row == 0 else rows[self.next_row - 1].due_date
         return start, rows[self.next_row]
 
+    def accrued_subsidy(self, accrued: Decimal) -> Decimal:
+        """The subsidy payer's part of ``accrued`` current-period interest: the current row's
+        subsidy share of its interest (pro rata over the period, to the fen)."""
+        current = self.current_row()
+        if current is None or accrued <= 0:
+            return ZERO
+        row = current[1]
+        if not row.subsidy or row.interest <= 0:
+            return ZERO
+        return quantize(accrued * row.subsidy / row.interest, self.c.terms.decimals, self.rounding)
+
     def interest_accrued(self, as_of: dt.date) -> Decimal:
         """The current period's interest for the days [period start, as_of), cumulative rounding."""
         current = self.current_row()
@@ -764,9 +775,14 @@ class _Replay:
         if isinstance(event, Prepayment) and self.principal_not_due > 0:
             # Bill the interest accrued to the prepayment date; the schedule restarts there.
             accrued = self.interest_accrued(event.value_date)
+            payer_part = self.accrued_subsidy(accrued)
             if accrued > 0:
                 self.interest_billed += accrued
-                self.dues.append(_Due(event.value_date, "interest", accrued))
+                # with a subsidy the payer's part of the accrued interest is the payer's
+                if accrued - payer_part > 0:
+                    self.dues.append(_Due(event.value_date, "interest", accrued - payer_part))
+                if payer_part > 0:
+                    self.dues.append(_Due(event.value_date, "subsidy", payer_part))
             applied, left = self.allocate(event.amount)
             to_principal = min(left, self.principal_not_due)
             left -= to_principal
@@ -775,7 +791,8 @@ class _Replay:
                 self.principal_not_due -= to_principal
             note = self.rebuild(event.value_date, event.mode)
             if accrued:
-                note = f"accrued interest {accrued} billed; {note}"
+                of_which = f" (subsidy {payer_part})" if payer_part else ""
+                note = f"accrued interest {accrued}{of_which} billed; {note}"
         else:
             applied, left = self.allocate(event.amount)
             note = ""
