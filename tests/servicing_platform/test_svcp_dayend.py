@@ -676,3 +676,47 @@ def test_principal_unevidenced_after_the_window_warns_from_rule_version_2026_2(w
         in (fired["funds_unevidenced"]["evidence"])
     )
     assert "use_of_funds_evidence" in {t["task"] for t in row["tasks"]}
+
+
+def test_repaying_this_banks_loan_is_off_purpose_unless_the_loan_was_renewed(world):
+    """Evidence "repay this bank's loan" is the purpose of a renewal without prior repayment
+    (the renewal segment is on the loan); on a loan never renewed it is 借新还旧 and warns."""
+    from decimal import Decimal
+
+    from techfin.services import origination as orig
+
+    renewed = make_loan(world, months=12, method="interest-only")
+    plain = make_loan(world, months=12, method="interest-only")
+    ap, am = world.actor("s_ap"), world.actor("s_am")
+    set_business_date(world, dt.date(2026, 12, 1))
+    due = svc.loan_view(world.db, ap, renewed)["balances"]["total_due_now"]
+    svc.record_payment(world.db, am, renewed, amount=due, value_date=dt.date(2026, 12, 1))
+    svc.renew_loan(
+        world.db,
+        ap,
+        renewed,
+        borrower_size="small",
+        purpose="working_capital",
+        applied_on=dt.date(2026, 11, 20),
+        investigation_done_on=dt.date(2026, 11, 28),
+        contracts_signed_on=dt.date(2026, 12, 1),
+        annual_rate=Decimal("0.05"),
+        installments=12,
+        reason="renew the working-capital loan",
+    )
+    for loan in (renewed, plain):
+        orig.record_fund_use(
+            world.db,
+            am,
+            loan,
+            amount=Decimal("120000.00"),
+            description="归还本行借款",
+            category="repay_own_loan",
+        )
+    _run_steps(world, dt.date(2026, 12, 1))
+    assert "funds_off_purpose" not in {
+        f["code"] for f in _warning(world, dt.date(2026, 12, 1), renewed)["fired"]
+    }
+    fired = {f["code"]: f for f in _warning(world, dt.date(2026, 12, 1), plain)["fired"]}
+    assert "借新还旧" in fired["funds_off_purpose"]["evidence"]
+    assert "funds_unevidenced" not in fired  # fully evidenced
