@@ -49,6 +49,7 @@ __all__ = [
     "assess",
     "check_category",
     "load_rules",
+    "screen",
 ]
 
 UNSPECIFIED = "unspecified"
@@ -342,7 +343,7 @@ def assess(
     kind_label = r.kind_label(loan_kind)
     findings: list[Finding] = []
     evidenced = ZERO
-    for e in sorted(evidence, key=lambda x: (x.recorded_on, x.ref)):
+    for e in sorted(evidence, key=lambda x: x.recorded_on):  # stable: input order within a day
         if e.recorded_on > as_of:
             continue
         amount = to_decimal(e.amount, f"evidence {e.ref} amount")
