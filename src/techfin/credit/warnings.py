@@ -21,8 +21,8 @@ versioned; each rule names its source data). Three rule kinds:
 - ``days_past_due``: the loan's own days past due at this bank (from servicing), by bands.
 
 The score is the sum of the weights of the fired rules, clamped to 0–100. A rule whose input is
-missing is listed in ``not_evaluated`` with the reason — missing data never reads as "fine"
-silently.
+missing (or, for a drop, a reading marked stale) is listed in ``not_evaluated`` with the reason —
+missing data never reads as "fine" silently, nor old data as news.
 """
 
 from __future__ import annotations
