@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from techfin.credit import servicing as dom
 from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
 from techfin.credit.products import get_product
-from techfin.credit.schedule import Method, Terms
+from techfin.credit.schedule import Method, Subsidy, Terms
 
 CENT = Decimal("0.01")
 CASH_KINDS = ("repayment", "prepayment", "subsidy_receipt")
@@ -52,6 +52,7 @@ MONEY_FIELDS = (
     "costs",
     "suspense",
     "subsidy_unapplied",
+    "subsidy_received",
     "total_paid",
     "recoveries",
     "off_balance_interest",
@@ -73,6 +74,8 @@ class LoanRecord:
     annual_rate: Decimal
     term_months: int
     method: str
+    #: the approved interest-subsidy agreement, as requested: payer, share or rate, until
+    subsidy: tuple[str, Decimal | None, Decimal | None, dt.date | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,14 @@ def expected_state(loan: LoanRecord, events: list[EventRecord], as_of: dt.date) 
         start=loan.value_date,
         installments=loan.term_months,
         method=Method(loan.method),
+        subsidy=None
+        if loan.subsidy is None
+        else Subsidy(
+            payer=loan.subsidy[0],
+            share=loan.subsidy[1],
+            rate=loan.subsidy[2],
+            until=loan.subsidy[3],
+        ),
     )
     contract = dom.Contract(
         str(loan.loan_id),
@@ -135,8 +146,18 @@ def expected_state(loan: LoanRecord, events: list[EventRecord], as_of: dt.date) 
     return dom.replay(contract, domain, as_of)
 
 
-def _expected_balances(state: dom.LoanState) -> dict[str, Any]:
+def _expected_balances(state: dom.LoanState, events: list[EventRecord]) -> dict[str, Any]:
+    """The state's balances as the platform shows them. The platform keeps ONE account for the
+    subsidy payer (docs/servicing-platform.md, "Receipts"): money the payer sent beyond what was
+    billed then (the domain's `subsidy_unapplied`) pays the payer's later billed parts (the
+    domain's `subsidy_receivable`), so the two are netted here the same way."""
     out = state.balances()
+    net = min(state.subsidy_receivable, state.subsidy_unapplied)
+    out["subsidy_receivable"] = str(state.subsidy_receivable - net)
+    out["subsidy_unapplied"] = str(state.subsidy_unapplied - net)
+    out["subsidy_received"] = str(
+        sum((e.amount for e in events if e.kind == "subsidy_receipt"), Decimal(0))
+    )
     out["total_due_now"] = str(state.total_due_now)
     out["payoff_amount"] = str(state.payoff_amount)
     return out
@@ -189,7 +210,7 @@ def replay_check(
         except ValueError as exc:
             errors.append(f"loan {loan_id}: the client's own records do not replay: {exc}")
             continue
-        want = _expected_balances(state)
+        want = _expected_balances(state, book.events_of(loan_id))
         if loan_id in views:
             errors += _compare("API view", loan_id, want, views[loan_id]["balances"])
         pos = positions.get(loan_id)

@@ -14,10 +14,12 @@ its next operation at random:
   create → file → submit → review (→ expert draw and opinions when the policy asks) → decision by
   the approver whose delegated authority covers the exposure → contract → conditions met →
   disbursement request (Idempotency-Key) → independent disbursement check; makers and checkers
-  are distinct users as the approval policy requires. Products, amounts, terms and repayment
-  methods vary; about 70 % of the disbursements are value-dated in the past (up to ~13 months),
-  so that the book has loans of every age with dues billed and overdue amounts accruing penalty
-  and compound interest;
+  are distinct users as the approval policy requires. For ~30 % of the loans an interest-subsidy
+  agreement (贴息: a share of the interest or points of the rate, sometimes until a date) is
+  then requested by the account manager and approved by an approver. Products, amounts, terms
+  and repayment methods vary; about 70 % of the disbursements are value-dated in the past (up
+  to ~13 months), so that the book has loans of every age with dues billed and overdue amounts
+  accruing penalty and compound interest;
 - otherwise a money event on a random loan: repayment (65 %), prepayment (20 %, re-amortise or
   reduce term), subsidy receipt (7.5 %) or fee (7.5 %), value-dated on the business date or
   backdated, each with a fresh Idempotency-Key. About one in three is sent again with the same
@@ -87,6 +89,8 @@ APPROVER_BY_BRANCH = {
 MAKERS = ("a_am", "a_am2")
 REVIEWERS = ("a_reviewer", "a_reviewer2")
 CHECKER = "a_risk"
+SUBSIDY_CHECKER = "a_approver"
+SUBSIDY_SHARE = 0.3
 PAYMENT_MIX = (
     ("repayment", 0.65),
     ("prepayment", 0.20),
@@ -346,16 +350,70 @@ def originate(
     )
     if chk["status"] != "disbursed" or chk["loan_id"] is None:
         raise Unexpected(f"disbursement {d['id']}: {chk}")
+    loan_id = int(chk["loan_id"])
+    start = dt.date.fromisoformat(chk["value_date"])
+    subsidy = None
+    if rng.random() < SUBSIDY_SHARE:
+        # An interest-subsidy agreement (贴息): the account manager records it, an approver
+        # (another user) approves it; it governs the loan's interest from disbursement.
+        share = rate = until = None
+        if rng.random() < 0.5:
+            share = rng.choice((Decimal("0.3"), Decimal("0.5"), Decimal("1")))
+        else:
+            rate = rng.choice((Decimal("0.01"), Decimal("0.015")))
+        if rng.random() < 0.3:
+            until = start + dt.timedelta(days=rng.randrange(30, 400))
+        agreement = {
+            "payer": "区科技局",
+            "reference": f"KJ-{uuid.uuid4().hex[:8]}",
+            "share": None if share is None else str(share),
+            "rate": None if rate is None else str(rate),
+            "until": None if until is None else until.isoformat(),
+        }
+        subsidy = _agree_subsidy(api, loan_id, am, agreement, (share, rate, until))
     return LoanRecord(
-        loan_id=int(chk["loan_id"]),
+        loan_id=loan_id,
         application_id=aid,
         product_code=body["product_code"],
         amount=Decimal(chk["amount"]),
-        value_date=dt.date.fromisoformat(chk["value_date"]),
+        value_date=start,
         annual_rate=Decimal(contract["annual_rate"]),
         term_months=int(contract["term_months"]),
         method=contract["method"],
+        subsidy=subsidy,
     )
+
+
+def _agree_subsidy(
+    api: Api,
+    loan_id: int,
+    am: str,
+    agreement: dict[str, Any],
+    terms: tuple[Decimal | None, Decimal | None, dt.date | None],
+) -> tuple[str, Decimal | None, Decimal | None, dt.date | None] | None:
+    """Request and approve the agreement; None (the failure already recorded) if it fails."""
+    try:
+        a = api.call(
+            "subsidy agreement: request",
+            "POST",
+            f"/api/loans/{loan_id}/subsidies",
+            am,
+            body=agreement,
+            expect=201,
+        )
+        done = api.call(
+            "subsidy agreement: decision",
+            "POST",
+            f"/api/subsidies/{a['id']}/decision",
+            SUBSIDY_CHECKER,
+            body={"approve": True, "note": "agreement on file"},
+        )
+    except Unexpected:
+        return None
+    if done["status"] != "approved":
+        api.stats.problem(f"subsidy agreement {a['id']} not approved: {done}")
+        return None
+    return (agreement["payer"], *terms)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -388,7 +446,9 @@ def _payment_body(rng: random.Random, loan: LoanRecord, today: dt.date) -> dict[
     if kind == "prepayment":
         body["mode"] = rng.choice(("reamortise", "reduce-term"))
     if kind == "subsidy_receipt":
-        body["payer"] = "区科技局贴息"
+        # the agreement's payer (the server refuses another); on a loan without one the money
+        # is held as unapplied, to return to the payer
+        body["payer"] = loan.subsidy[0] if loan.subsidy is not None else "区科技局"
     if kind == "fee":
         body["description"] = "appraisal fee"
     return body
