@@ -5,6 +5,7 @@ NDA; idempotent per date."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -720,3 +721,45 @@ def test_repaying_this_banks_loan_is_off_purpose_unless_the_loan_was_renewed(wor
     fired = {f["code"]: f for f in _warning(world, dt.date(2026, 12, 1), plain)["fired"]}
     assert "借新还旧" in fired["funds_off_purpose"]["evidence"]
     assert "funds_unevidenced" not in fired  # fully evidenced
+
+
+def test_a_prohibited_use_of_funds_sets_the_change_of_use_floor_a_suspicion_does_not(world):
+    """Evidence in a category prohibited for the loan is a recorded change of use: from the
+    day-end of the day it is recorded the floor is special mention with that reason. A keyword
+    hit alone (declared raw materials, description says 购房) warns but sets no floor."""
+    from techfin.services import origination as orig
+
+    suspected = make_loan(world)  # business date 2026-02-10
+    orig.record_fund_use(
+        world.db,
+        world.actor("s_am"),
+        suspected,
+        amount=Decimal("20000.00"),
+        description="预付购房款",
+        category="raw_materials",
+    )
+    prohibited = make_loan(world)
+    _run_steps(world, dt.date(2026, 2, 10))
+    am = world.actor("s_am")
+    for loan in (suspected, prohibited):
+        view = svc.loan_view(world.db, am, loan, as_of=dt.date(2026, 2, 10))
+        assert view["floor"]["value"] == "normal"
+    orig.record_fund_use(
+        world.db,
+        am,
+        prohibited,
+        amount=Decimal("50000.00"),
+        description="认购银行理财产品",
+        category="wealth_products",
+    )
+    set_business_date(world, dt.date(2026, 2, 11))
+    _run_steps(world, dt.date(2026, 2, 11))
+    view = svc.loan_view(world.db, am, prohibited, as_of=dt.date(2026, 2, 11))
+    assert view["floor"]["value"] == "special_mention"
+    assert [r["code"] for r in view["floor"]["reasons"]] == ["change_of_use"]
+    assert "downgrade" in [n["kind"] for n in view["notices"]]
+    calm = svc.loan_view(world.db, am, suspected, as_of=dt.date(2026, 2, 11))
+    assert calm["floor"]["value"] == "normal"
+    for loan in (suspected, prohibited):
+        fired = {f["code"] for f in _warning(world, dt.date(2026, 2, 11), loan)["fired"]}
+        assert "funds_off_purpose" in fired

@@ -1289,6 +1289,14 @@ def floor_facts(session: Session, loan: Loan, pos: Position) -> dict[str, Any]:
     )
     if any(o.classification in ("substandard", "doubtful", "loss") for o in others):
         facts["npl_at_other_bank"] = True
+    # The bank's own use-of-funds evidence: a use in a category prohibited for this loan is a
+    # recorded fact of an unapproved change of use (a special-mention floor, §7). A keyword hit
+    # is only a suspicion for staff to check: it warns (early warning) but sets no floor.
+    from techfin.services.servicing_monitoring import fund_use_assessment
+
+    assessment = fund_use_assessment(session, loan, pos.as_of)
+    if assessment is not None and any(f.kind == "prohibited" for f in assessment.findings):
+        facts["unapproved_change_of_use"] = True
     return facts
 
 
