@@ -730,6 +730,21 @@ def diagnose_refusals(stats: Stats, book: Book, today: dt.date) -> list[str]:
 
 def run_day_end(url: str, day: dt.date) -> tuple[float, str | None]:
     env = {**os.environ, "TECHFIN_DATABASE_URL": url}
+    # The working tree is shared: a migration added since the setup would make the CLI refuse
+    # the database. Bring it to the code's head first (a no-op when nothing was added) and say so.
+    before = subprocess.run(
+        [sys.executable, "-m", "techfin", "db", "current"], env=env, capture_output=True, text=True
+    ).stdout.strip()
+    up = subprocess.run(
+        [sys.executable, "-m", "techfin", "db", "upgrade"], env=env, capture_output=True, text=True
+    )
+    if up.returncode != 0:
+        return 0.0, f"techfin db upgrade exited {up.returncode}: {up.stderr.strip()[:500]}"
+    after = subprocess.run(
+        [sys.executable, "-m", "techfin", "db", "current"], env=env, capture_output=True, text=True
+    ).stdout.strip()
+    if after != before:
+        print(f"note: the code gained a migration during the run; database upgraded ({after})")
     t0 = time.perf_counter()
     done = subprocess.run(
         [
