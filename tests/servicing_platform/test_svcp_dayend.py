@@ -763,3 +763,30 @@ def test_a_prohibited_use_of_funds_sets_the_change_of_use_floor_a_suspicion_does
     for loan in (suspected, prohibited):
         fired = {f["code"] for f in _warning(world, dt.date(2026, 2, 11), loan)["fired"]}
         assert "funds_off_purpose" in fired
+
+
+def test_a_done_task_is_not_reopened_while_its_cause_persists_only_when_it_returns(world):
+    """Overdue on 2026-02-16 opens `collection_call`; staff close it; the loan stays overdue on
+    the 17th: no new task. The arrears are paid (the cause goes away); the next instalment is
+    missed: a new episode, a new task."""
+    loan = make_loan(world)
+    am, rm = world.actor("s_am"), world.actor("s_rm")
+
+    def calls() -> list[dict]:
+        return [
+            t
+            for t in mon.tasks(world.db, rm, status="all")
+            if t["loan_id"] == loan and t["task"] == "collection_call"
+        ]
+
+    _run_steps(world, dt.date(2026, 2, 16))
+    assert [t["status"] for t in calls()] == ["open"]
+    mon.complete_task(world.db, rm, calls()[0]["id"], "called the CFO: pays on the 18th")
+    _run_steps(world, dt.date(2026, 2, 17))  # still overdue: the same episode
+    assert [t["status"] for t in calls()] == ["done"]
+    set_business_date(world, dt.date(2026, 2, 18))
+    svc.record_payment(world.db, am, loan, amount="10400.00", value_date=dt.date(2026, 2, 18))
+    _run_steps(world, dt.date(2026, 2, 18))
+    assert [t["status"] for t in calls()] == ["done"]
+    _run_steps(world, dt.date(2026, 3, 16))  # the March instalment missed: a new episode
+    assert sorted(t["status"] for t in calls()) == ["done", "open"]

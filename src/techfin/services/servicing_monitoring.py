@@ -401,6 +401,36 @@ def _evidence_window_days() -> int:
     return int(load_policy().raw["disbursement"]["use_of_funds_evidence_days"])
 
 
+def _opens_a_task(session: Session, loan_id: int, task: str, date: dt.date) -> bool:
+    """Whether the day-end's request for `task` opens a new one: not while one is open, and not
+    when the last one was done during the same episode — the warnings asked for this task at every
+    day-end since that task was opened. A cause that goes away and comes back opens a new task;
+    one that merely persists does not reopen a task staff have closed."""
+    last = session.scalars(
+        select(SvcTask)
+        .where(SvcTask.loan_id == loan_id, SvcTask.task == task, SvcTask.source.like("warning:%"))
+        .order_by(SvcTask.id.desc())
+        .limit(1)
+    ).first()
+    open_ = session.scalar(
+        select(SvcTask.id).where(
+            SvcTask.loan_id == loan_id, SvcTask.task == task, SvcTask.status == "open"
+        )
+    )
+    if open_ is not None:
+        return False
+    if last is None:
+        return True
+    between = session.scalars(
+        select(SvcWarning.tasks).where(
+            SvcWarning.loan_id == loan_id,
+            SvcWarning.as_of >= last.created_on,
+            SvcWarning.as_of < date,
+        )
+    ).all()
+    return any(task not in {x.get("task") for x in (tasks or [])} for tasks in between)
+
+
 def fund_use_assessment(session: Session, loan: Loan, date: dt.date) -> fund_use.Assessment | None:
     """The loan's use-of-funds evidence recorded up to `date` against its purpose
     (`fund_use.assess`); None before any use-of-funds rule version is in force. The evidence is
@@ -509,7 +539,8 @@ def _on_watch(session: Session, institution_id: int, enterprise_id: int) -> SvcW
 @step("servicing.early_warning", order=420)
 def day_end_warnings(session: Session, institution: Institution, date: dt.date) -> dict[str, Any]:
     """Early warnings (`warnings.evaluate`) per loan; open tasks from them (one open task per
-    loan and kind) and the watch list at orange and red."""
+    loan and kind, not reopened while its cause persists: `_opens_a_task`) and the watch list at
+    orange and red."""
     evaluated = tasks = watched = 0
     rows = session.scalars(
         select(SvcPosition).where(
@@ -539,26 +570,22 @@ def day_end_warnings(session: Session, institution: Institution, date: dt.date) 
         row.not_evaluated, row.rule_version = data["not_evaluated"], warning.rule_version
         evaluated += 1
         for t in warning.tasks:
-            open_ = session.scalar(
-                select(SvcTask.id).where(
-                    SvcTask.loan_id == loan.id, SvcTask.task == t.task, SvcTask.status == "open"
+            if not _opens_a_task(session, loan.id, t.task, date):
+                continue
+            session.add(
+                SvcTask(
+                    institution_id=institution.id,
+                    loan_id=loan.id,
+                    enterprise_id=loan.enterprise_id,
+                    task=t.task,
+                    text=t.text[:300],
+                    due_on=t.due_on,
+                    because=t.because[:200],
+                    source=f"warning:{date.isoformat()}",
+                    created_on=date,
                 )
             )
-            if open_ is None:
-                session.add(
-                    SvcTask(
-                        institution_id=institution.id,
-                        loan_id=loan.id,
-                        enterprise_id=loan.enterprise_id,
-                        task=t.task,
-                        text=t.text[:300],
-                        due_on=t.due_on,
-                        because=t.because[:200],
-                        source=f"warning:{date.isoformat()}",
-                        created_on=date,
-                    )
-                )
-                tasks += 1
+            tasks += 1
         if (
             warning.level in WATCH_LEVELS
             and _on_watch(session, institution.id, loan.enterprise_id) is None
