@@ -341,10 +341,13 @@ class LoanState:
     """Balances of one loan on ``as_of`` (after the events value-dated up to ``as_of``).
 
     Amounts are yuan. ``principal_outstanding`` = ``principal_not_due`` + ``overdue_principal``.
-    ``interest_accrued`` is the current period's interest accrued for the days before
-    ``as_of`` and not yet billed; ``interest_billed`` the total interest billed so far
-    (borrower's and subsidy payer's parts); ``interest_unpaid`` the borrower's billed interest
-    not paid; ``subsidy_receivable`` the payer's billed part not received. Penalty and compound
+    ``interest_accrued`` is the current period's whole interest accrued for the days before
+    ``as_of`` and not yet billed (the accounting figure: borrower's and subsidy payer's parts);
+    ``subsidy_accrued`` is the subsidy payer's part of it and ``borrower_interest_accrued`` the
+    borrower's (``interest_accrued`` = ``borrower_interest_accrued`` + ``subsidy_accrued``;
+    without a subsidy ``subsidy_accrued`` is zero). ``interest_billed`` is the total interest
+    billed so far (both parts); ``interest_unpaid`` the borrower's billed interest not paid;
+    ``subsidy_receivable`` the payer's billed part not received. Penalty and compound
     interest are what is outstanding; ``*_accrued_total`` what was ever charged.
     ``off_balance_interest`` is the part of ``interest_unpaid`` billed more than the
     contract's ``off_balance_interest_days`` ago (a reporting view; it is still owed).
@@ -358,6 +361,7 @@ class LoanState:
     principal_not_due: Decimal
     overdue_principal: Decimal
     interest_accrued: Decimal
+    subsidy_accrued: Decimal
     interest_billed: Decimal
     interest_unpaid: Decimal
     subsidy_receivable: Decimal
@@ -390,11 +394,23 @@ class LoanState:
         )
 
     @property
+    def borrower_interest_accrued(self) -> Decimal:
+        """The borrower's part of ``interest_accrued`` (the whole of it without a subsidy)."""
+        return self.interest_accrued - self.subsidy_accrued
+
+    @property
     def payoff_amount(self) -> Decimal:
-        """Everything to settle the loan today (subsidy receivable excluded, suspense deducted)."""
+        """What the borrower must pay to settle the loan today: what is due now, the principal
+        not yet due and the borrower's part of the accrued interest, less money already held
+        (``suspense``). The subsidy payer's parts (``subsidy_receivable``, ``subsidy_accrued``)
+        are not the borrower's to pay; a `Prepayment` of exactly this amount value-dated
+        ``as_of`` settles the loan."""
         return max(
             ZERO,
-            self.total_due_now + self.principal_not_due + self.interest_accrued - self.suspense,
+            self.total_due_now
+            + self.principal_not_due
+            + self.borrower_interest_accrued
+            - self.suspense,
         )
 
     def classify(self, **facts: Any) -> Classification:
@@ -413,6 +429,8 @@ class LoanState:
             "principal_not_due": str(self.principal_not_due),
             "overdue_principal": str(self.overdue_principal),
             "interest_accrued": str(self.interest_accrued),
+            "borrower_interest_accrued": str(self.borrower_interest_accrued),
+            "subsidy_accrued": str(self.subsidy_accrued),
             "interest_billed": str(self.interest_billed),
             "interest_unpaid": str(self.interest_unpaid),
             "subsidy_receivable": str(self.subsidy_receivable),
@@ -632,11 +650,13 @@ class _Replay:
         self.maybe_settle()
 
     def maybe_settle(self) -> None:
+        """Settled once the borrower owes nothing. The subsidy payer's receivable does not keep
+        the loan open: it stays on the loan's subsidy account and later receipts still pay it."""
         if (
             self.status is LoanStatus.ACTIVE
             and self.disbursed > 0
             and self.principal_not_due == 0
-            and not self.dues
+            and not any(d.bucket != "subsidy" for d in self.dues)
             and self.costs == 0
             and self.penalty_outstanding == 0
             and self.compound_outstanding == 0
@@ -653,16 +673,32 @@ class _Replay:
         start = self.schedule_start if self.next_row == 0 else rows[self.next_row - 1].due_date
         return start, rows[self.next_row]
 
-    def accrued_subsidy(self, accrued: Decimal) -> Decimal:
-        """The subsidy payer's part of ``accrued`` current-period interest: the current row's
-        subsidy share of its interest (pro rata over the period, to the fen)."""
+    def subsidy_accrued(self, as_of: dt.date) -> Decimal:
+        """The subsidy payer's part of `interest_accrued` on ``as_of``: the current row's
+        subsidy spread over the row's subsidised days (those before the subsidy's ``until``,
+        all of them without one) with cumulative rounding, as the interest is spread over the
+        whole row — so on the day before the due date it equals the row's subsidy, and past
+        ``until`` it stops growing. Never more than `interest_accrued` on the same day."""
         current = self.current_row()
-        if current is None or accrued <= 0:
+        if current is None or self.status is not LoanStatus.ACTIVE:
             return ZERO
-        row = current[1]
-        if not row.subsidy or row.interest <= 0:
+        start, row = current
+        days = (as_of - start).days
+        if days <= 0 or not row.subsidy or row.subsidy <= 0:
             return ZERO
-        return quantize(accrued * row.subsidy / row.interest, self.c.terms.decimals, self.rounding)
+        end = row.due_date
+        assert self.schedule is not None
+        subsidy = self.schedule.terms.subsidy
+        if subsidy is not None and subsidy.until is not None and start < subsidy.until < end:
+            end = subsidy.until
+        daily = accrue_period(
+            start=start,
+            end=end,
+            period_interest=row.subsidy,
+            decimals=self.c.terms.decimals,
+            rounding=self.rounding,
+        )
+        return min(daily[min(days, len(daily)) - 1].cumulative, self.interest_accrued(as_of))
 
     def interest_accrued(self, as_of: dt.date) -> Decimal:
         """The current period's interest for the days [period start, as_of), cumulative rounding."""
@@ -775,7 +811,7 @@ class _Replay:
         if isinstance(event, Prepayment) and self.principal_not_due > 0:
             # Bill the interest accrued to the prepayment date; the schedule restarts there.
             accrued = self.interest_accrued(event.value_date)
-            payer_part = self.accrued_subsidy(accrued)
+            payer_part = self.subsidy_accrued(event.value_date)
             if accrued > 0:
                 self.interest_billed += accrued
                 # with a subsidy the payer's part of the accrued interest is the payer's
@@ -783,6 +819,7 @@ class _Replay:
                     self.dues.append(_Due(event.value_date, "interest", accrued - payer_part))
                 if payer_part > 0:
                     self.dues.append(_Due(event.value_date, "subsidy", payer_part))
+            self.apply_suspense_to_prepayment(event.value_date)
             applied, left = self.allocate(event.amount)
             to_principal = min(left, self.principal_not_due)
             left -= to_principal
@@ -794,6 +831,8 @@ class _Replay:
                 of_which = f" (subsidy {payer_part})" if payer_part else ""
                 note = f"accrued interest {accrued}{of_which} billed; {note}"
         else:
+            if isinstance(event, Prepayment):
+                self.apply_suspense_to_prepayment(event.value_date)
             applied, left = self.allocate(event.amount)
             note = ""
         if left > 0:
@@ -801,6 +840,31 @@ class _Replay:
             applied.append(("suspense", left))
         self.ledger.append(
             LedgerEntry(event.event_id, kind, event.value_date, event.amount, tuple(applied), note)
+        )
+
+    def apply_suspense_to_prepayment(self, day: dt.date) -> None:
+        """Money held in suspense is the borrower's: a prepayment uses it first (what is due,
+        then principal not yet due), as `LoanState.payoff_amount` deducts it."""
+        if self.suspense <= 0:
+            return
+        applied, left = self.allocate(self.suspense)
+        to_principal = min(left, self.principal_not_due)
+        if to_principal:
+            applied.append(("principal_prepaid", to_principal))
+            self.principal_not_due -= to_principal
+            left -= to_principal
+        if not applied:
+            return
+        self.suspense = left
+        self.ledger.append(
+            LedgerEntry(
+                event_id=f"suspense@{day.isoformat()}",
+                kind="suspense_applied",
+                value_date=day,
+                amount=sum((a for _, a in applied), ZERO),
+                allocations=tuple(applied),
+                note="held money applied with a prepayment",
+            )
         )
 
     def rebuild(self, day: dt.date, mode: PrepaymentMode) -> str:
@@ -1030,6 +1094,7 @@ def _state(
         principal_not_due=r.principal_not_due,
         overdue_principal=overdue_principal,
         interest_accrued=r.interest_accrued(as_of),
+        subsidy_accrued=r.subsidy_accrued(as_of),
         interest_billed=r.interest_billed,
         interest_unpaid=r.bucket_total("interest"),
         subsidy_receivable=r.bucket_total("subsidy"),
