@@ -975,6 +975,9 @@ def _reduce_term(base: Terms, old: Schedule, next_row: int) -> tuple[Schedule, i
     return build(base), n_all
 
 
+_SHARE_QUANTUM = Decimal("1e-20")
+
+
 def _reduce_term_equal_principal(base: Terms, per_period: Decimal) -> tuple[Schedule, int]:
     """Keep the principal per period: ceil(balance ÷ per period) amortising periods, each
     repaying ``per_period`` and the last the rest (a stepped schedule by principal shares)."""
@@ -984,8 +987,13 @@ def _reduce_term_equal_principal(base: Terms, per_period: Decimal) -> tuple[Sche
     count = grace + amortising
     if count >= len(dates) or amortising < 2:
         return build(base), len(dates)
-    share = per_period * 100 / base.principal
-    percents = (*([share] * (amortising - 1)), 100 - share * (amortising - 1))
+    # The schedule engine repays principal × share ÷ 100 a period and checks that the shares add
+    # up to exactly 100. A share with a finite number of decimals (20: far below a fen on any
+    # balance) makes that sum exact; the last share takes the rest.
+    with localcontext() as ctx:
+        ctx.prec = 60
+        share = (per_period * 100 / base.principal).quantize(_SHARE_QUANTUM)
+        percents = (*([share] * (amortising - 1)), 100 - share * (amortising - 1))
     maturity = dates[count - 1]
     terms = dataclasses.replace(
         base,
