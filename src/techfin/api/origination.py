@@ -66,6 +66,13 @@ class DecisionIn(BaseModel):
     approved_amount: Decimal | None = None
     approved_rate: Decimal | None = None
     conditions: list[dict[str, Any]] = Field(default_factory=list)
+    # fixed (default) or floating: LPR (lpr_tenor 1y | 5y+) + spread_bp, repriced every
+    # repricing_months (default 12) or on repricing_rule january-1
+    rate_type: str | None = None
+    spread_bp: Decimal | None = None
+    lpr_tenor: str | None = None
+    repricing_months: int | None = None
+    repricing_rule: str | None = None
 
 
 class Reason(BaseModel):
@@ -77,6 +84,12 @@ class VoteIn(BaseModel):
     reason: str
     chair: bool = False
     conditions: list[dict[str, Any]] = Field(default_factory=list)
+    # the chair's vote may set the rate terms (as DecisionIn)
+    rate_type: str | None = None
+    spread_bp: Decimal | None = None
+    lpr_tenor: str | None = None
+    repricing_months: int | None = None
+    repricing_rule: str | None = None
 
 
 class Evidence(BaseModel):

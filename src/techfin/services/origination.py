@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from techfin.money import ZERO, to_decimal
-from techfin.services import audit, market
+from techfin.services import audit, floating, market
 from techfin.services import experts as expert_registry
 from techfin.services.authz import require_institution, require_role
 from techfin.services.consent import Purpose, checked_read
@@ -943,17 +943,49 @@ def _actor_level(session: Session, actor: Actor, institution_id: int) -> Level:
 
 
 def _approved_terms(
-    app: Application, amount: Decimal | None, rate: Decimal | None
-) -> tuple[Decimal, Decimal]:
-    proposed = Decimal(app.file["pricing"]["proposed_rate"]) if app.file.get("pricing") else None
+    session: Session,
+    app: Application,
+    amount: Decimal | None,
+    rate: Decimal | None,
+    rate_terms: dict[str, Any] | None = None,
+) -> tuple[Decimal, Decimal, dict[str, Any]]:
+    """Amount, rate and rate terms an approval sets. A fixed rate is the approver's (or the
+    file's proposed rate); a floating rate is LPR + `spread_bp`, whose rate here is indicative
+    (the LPR in force today, the last fixing if the table lags) — the loan's own rate is set at
+    disbursement from the LPR in force on its value date (decision 1140)."""
+    terms = rate_terms or {"rate_type": "fixed"}
     value = Decimal(app.amount) if amount is None else _money(amount, "approved_amount")
+    f = floating.floating_of(terms)
+    if f is not None:
+        if rate is not None:
+            raise ValidationFailed(
+                "a floating rate is LPR + spread_bp: leave approved_rate empty",
+                field="approved_rate",
+            )
+        if app.method == "flat":
+            raise ValidationFailed(
+                "flat (add-on) interest is fixed at the start: a floating rate needs another "
+                "repayment method",
+                field="rate_type",
+            )
+        indicative, fixing = floating.rate_on(
+            market.lpr_table(session), f, _today(), allow_stale=True
+        )
+        floating.check_positive(indicative, f, fixing)
+        if not indicative < Decimal("0.36"):
+            raise ValidationFailed(
+                f"spread_bp: gives a rate of {indicative}, above the 36 % sanity cap",
+                field="spread_bp",
+            )
+        return value, indicative, {**terms, "indicative_fixing": floating.fixing_dict(fixing, f)}
+    proposed = Decimal(app.file["pricing"]["proposed_rate"]) if app.file.get("pricing") else None
     r = rate if rate is not None else proposed
     if r is None:
         raise ValidationFailed("give the approved rate", field="approved_rate")
     r = to_decimal(r, "approved_rate")
     if not Decimal(0) < r < Decimal("0.36"):
         raise ValidationFailed("the rate is an annual fraction, e.g. 0.0365", field="approved_rate")
-    return value, r
+    return value, r, terms
 
 
 def decide(
@@ -966,14 +998,30 @@ def decide(
     approved_amount: Decimal | None = None,
     approved_rate: Decimal | None = None,
     conditions: list[dict[str, Any]] | None = None,
+    rate_type: str | None = None,
+    spread_bp: Decimal | str | None = None,
+    lpr_tenor: str | None = None,
+    repricing_months: int | str | None = None,
+    repricing_rule: str | None = None,
 ) -> dict[str, Any]:
     """An approver decides within delegated authority: approve (with conditions), reduce,
     reject, or return for more information — each with a reason. Nobody decides what they
-    prepared or reviewed; above the approver's authority the decision is refused (escalate)."""
+    prepared or reviewed; above the approver's authority the decision is refused (escalate).
+
+    The rate is `fixed` (default: `approved_rate` or the file's proposed rate) or `floating`:
+    LPR (`lpr_tenor` 1y | 5y+) + `spread_bp` (may be negative), repriced every
+    `repricing_months` (default 12) or on the `january-1` `repricing_rule`."""
     require_role(actor, [Role.APPROVER], "deciding an application")
     if decision not in DECISIONS:
         raise ValidationFailed(f"decision must be one of {', '.join(DECISIONS)}", field="decision")
     why = _reason(reason)
+    rate_terms = floating.parse_rate_terms(
+        rate_type=rate_type,
+        spread_bp=spread_bp,
+        lpr_tenor=lpr_tenor,
+        repricing_months=repricing_months,
+        repricing_rule=repricing_rule,
+    )
     policy = load_policy()
     with db.transaction() as session:
         app = _app(session, actor, application_id)
@@ -982,7 +1030,9 @@ def decide(
         _check_dedicated(session, app, actor, Role.APPROVER)
         result: dict[str, Any] = {"decision": decision}
         if decision in ("approve", "reduce"):
-            amount, rate = _approved_terms(app, approved_amount, approved_rate)
+            amount, rate, rate_terms = _approved_terms(
+                session, app, approved_amount, approved_rate, rate_terms
+            )
             if decision == "reduce" and not amount < Decimal(app.amount):
                 raise ValidationFailed(
                     "a reduction approves less than requested", field="approved_amount"
@@ -1007,9 +1057,15 @@ def decide(
                     f"{app.route.get('branch_name') or 'the credit committee'}"
                 )
             app.approved_amount, app.approved_rate = amount, rate
+            app.approved_rate_terms = rate_terms
             app.approved_conditions = _conditions(app, conditions)
             nxt = "approved"
-            result.update(amount=str(amount), rate=str(rate), conditions=app.approved_conditions)
+            result.update(
+                amount=str(amount),
+                rate=str(rate),
+                rate_terms=rate_terms,
+                conditions=app.approved_conditions,
+            )
         elif decision == "reject":
             nxt = "rejected"
         else:
@@ -1053,12 +1109,30 @@ def committee_vote(
     reason: str,
     chair: bool = False,
     conditions: list[dict[str, Any]] | None = None,
+    rate_type: str | None = None,
+    spread_bp: Decimal | str | None = None,
+    lpr_tenor: str | None = None,
+    repricing_months: int | str | None = None,
+    repricing_rule: str | None = None,
 ) -> dict[str, Any]:
     """A credit committee member votes. Policy: quorum (chair included), majority of votes
     cast; the chair's reject is a veto and the chair cannot approve alone. Members are the
-    institution's approvers and risk managers, never the maker or the reviewer."""
+    institution's approvers and risk managers, never the maker or the reviewer.
+
+    The committee approves the file's proposed fixed rate unless the chair's vote sets the
+    rate terms (`rate_type` floating with `spread_bp` …, as `decide`)."""
     require_role(actor, [Role.APPROVER, Role.RISK_MANAGER], "voting in the credit committee")
     why = _reason(reason)
+    given = rate_type not in (None, "")
+    rate_terms = floating.parse_rate_terms(
+        rate_type=rate_type,
+        spread_bp=spread_bp,
+        lpr_tenor=lpr_tenor,
+        repricing_months=repricing_months,
+        repricing_rule=repricing_rule,
+    )
+    if given and not chair:
+        raise ValidationFailed("the chair's vote sets the rate terms", field="rate_type")
     policy = load_policy()
     with db.transaction() as session:
         app = _app(session, actor, application_id)
@@ -1082,6 +1156,9 @@ def committee_vote(
                 reason=why,
             )
         )
+        if chair and given:
+            _approved_terms(session, app, None, None, rate_terms)  # refused now, not at the tally
+            app.approved_rate_terms = rate_terms
         session.flush()
         all_votes = [
             Vote(v.user_id, v.vote == "approve", v.chair)
@@ -1096,16 +1173,26 @@ def committee_vote(
             "origination.committee_vote",
             f"application:{app.id}",
             reason=why,
-            after={"approve": approve, "chair": chair, "outcome": outcome},
+            after={
+                "approve": approve,
+                "chair": chair,
+                "outcome": outcome,
+                **({"rate_terms": rate_terms} if chair and given else {}),
+            },
         )
         if outcome != "pending":
             app.decision = "approve" if outcome == "approved" else "reject"
             app.decision_reason = f"credit committee: {explanation}"
             app.decided_by, app.decided_at = actor.user_id, utcnow()
             if outcome == "approved":
-                amount, rate = _approved_terms(app, None, None)
+                amount, rate, terms = _approved_terms(
+                    session, app, None, None, app.approved_rate_terms
+                )
                 app.approved_amount, app.approved_rate = amount, rate
+                app.approved_rate_terms = terms
                 app.approved_conditions = _conditions(app, conditions)
+            else:
+                app.approved_rate_terms = None
             _event(session, app, actor, "committee", outcome, explanation)
         return _view(session, app)
 
@@ -1140,6 +1227,7 @@ def make_contract(db: Database, actor: Actor, application_id: int) -> dict[str, 
                 "milestones": app.milestones,
                 "decision": app.decision,
                 "policy_version": app.policy_version,
+                "rate": app.approved_rate_terms or {"rate_type": "fixed"},
             },
             made_by=actor.user_id,
         )
@@ -1156,6 +1244,7 @@ def make_contract(db: Database, actor: Actor, application_id: int) -> dict[str, 
             after={
                 "amount": str(contract.amount),
                 "rate": str(contract.annual_rate),
+                "rate_terms": contract.terms["rate"],
                 "conditions": app.approved_conditions,
             },
         )
@@ -1284,6 +1373,7 @@ def request_disbursement(
                 "the drawdown exceeds the contract's undrawn amount", field="amount"
             )
         on = value_date or _today()
+        _floating_start(session, contract, on)  # refused now rather than at the check
         problems = line_problems(
             session,
             contract.institution_id,
@@ -1408,17 +1498,51 @@ def check_disbursement(
         return _disbursement_view(d)
 
 
+def _floating_start(
+    session: Session, contract: Contract, value_date: dt.date
+) -> tuple[Decimal, dict[str, Any] | None]:
+    """The loan's starting rate and its `floating` descriptor: the contract rate for a fixed
+    loan; for a floating one the LPR in force on the value date (the platform's table) + the
+    spread, refused naming `value_date` when the table cannot answer that date."""
+    terms = (contract.terms or {}).get("rate")
+    f = floating.floating_of(terms)
+    if f is None or terms is None:
+        return Decimal(contract.annual_rate), None
+    rate, fixing = floating.initial_rate(market.lpr_table(session), f, value_date)
+    return rate, {
+        "spread_bp": str(terms["spread_bp"]),
+        "lpr_tenor": str(f.tenor),
+        "repricing": dict(terms["repricing"]),
+        "anchor": value_date.isoformat(),
+        "initial_fixing": floating.fixing_dict(fixing, f),
+    }
+
+
 def _create_loan(session: Session, app: Application, contract: Contract, d: Disbursement) -> Loan:
     from techfin.credit.schedule import Method, Terms, build
 
+    rate, float_terms = _floating_start(session, contract, d.value_date)
     terms = Terms(
         principal=Decimal(d.amount),
-        annual_rate=Decimal(contract.annual_rate),
+        annual_rate=rate,
         start=d.value_date,
         installments=contract.term_months,
         method=Method(contract.method),
     )
     schedule = build(terms)
+    loan_terms: dict[str, Any] = {
+        "principal": d.amount,
+        "annual_rate": rate,
+        "start": d.value_date,
+        "installments": contract.term_months,
+        "method": contract.method,
+        "interest_basis": str(terms.interest_basis),
+        "frequency": "monthly",
+        "rounding": str(terms.rounding),
+        "decimals": terms.decimals,
+    }
+    if float_terms is not None:
+        loan_terms["floating"] = float_terms
     loan = Loan(
         institution_id=app.institution_id,
         branch_id=app.branch_id,
@@ -1428,25 +1552,13 @@ def _create_loan(session: Session, app: Application, contract: Contract, d: Disb
         product_code=contract.product_code,
         channel=app.channel,
         principal=d.amount,
-        annual_rate=contract.annual_rate,
+        annual_rate=rate,
         method=contract.method,
         interest_basis=str(terms.interest_basis),
         installments=contract.term_months,
         start_date=d.value_date,
         maturity_date=schedule.rows[-1].due_date,
-        terms=_json(
-            {
-                "principal": d.amount,
-                "annual_rate": contract.annual_rate,
-                "start": d.value_date,
-                "installments": contract.term_months,
-                "method": contract.method,
-                "interest_basis": str(terms.interest_basis),
-                "frequency": "monthly",
-                "rounding": str(terms.rounding),
-                "decimals": terms.decimals,
-            }
-        ),
+        terms=_json(loan_terms),
         conventions_version=schedule.conventions_version,
     )
     session.add(loan)
@@ -1683,6 +1795,12 @@ def loan_view(session: Session, loan: Loan) -> dict[str, Any]:
         "channel": loan.channel,
         "principal": str(loan.principal),
         "annual_rate": str(loan.annual_rate),
+        "floating": (loan.terms or {}).get("floating"),
+        "rate_text": floating.describe(
+            {"rate_type": "floating", **loan.terms["floating"]}
+            if (loan.terms or {}).get("floating")
+            else None
+        ),
         "method": loan.method,
         "interest_basis": loan.interest_basis,
         "start_date": loan.start_date.isoformat(),
@@ -1790,6 +1908,9 @@ def _view(session: Session, app: Application, *, as_expert: bool = False) -> dic
             "number": contract.number,
             "amount": str(contract.amount),
             "annual_rate": str(contract.annual_rate),
+            "rate_terms": (contract.terms or {}).get("rate") or {"rate_type": "fixed"},
+            "rate_text": floating.describe((contract.terms or {}).get("rate")),
+            "rate_parts": floating.describe_parts((contract.terms or {}).get("rate")),
             "term_months": contract.term_months,
             "method": contract.method,
             "conditions": [
@@ -1846,6 +1967,11 @@ def _view(session: Session, app: Application, *, as_expert: bool = False) -> dic
         "decision_reason": app.decision_reason,
         "approved_amount": None if app.approved_amount is None else str(app.approved_amount),
         "approved_rate": None if app.approved_rate is None else str(app.approved_rate),
+        "approved_rate_terms": app.approved_rate_terms,
+        "approved_rate_text": None
+        if app.approved_rate is None
+        else floating.describe(app.approved_rate_terms),
+        "approved_rate_parts": floating.describe_parts(app.approved_rate_terms),
         "approved_conditions": app.approved_conditions,
         "investigation_report": app.investigation_report,
         "milestones": app.milestones,

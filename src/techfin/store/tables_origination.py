@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -108,6 +109,8 @@ class Application(Base):
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     approved_rate: Mapped[Decimal | None] = mapped_column(Rate)
     approved_conditions: Mapped[list[Any]] = mapped_column(default=list)
+    #: The approved rate's descriptor: None/fixed, or LPR + spread repriced (origination_0003).
+    approved_rate_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

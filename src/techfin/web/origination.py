@@ -38,6 +38,27 @@ def _dec(form: dict[str, Any], name: str, required: bool = True) -> Decimal | No
         raise ValidationFailed(f"{name} must be a number", field=name) from exc
 
 
+def _rate_terms(form: dict[str, Any]) -> dict[str, Any]:
+    """The approval form's rate terms (fixed, or LPR + spread repriced); the service checks
+    them and names the field at fault."""
+
+    def text(name: str) -> str | None:
+        value = str(form.get(name, "")).strip()
+        return value or None
+
+    kind = text("rate_type") or "fixed"
+    if kind != "floating":
+        return {"rate_type": kind}
+    rule = text("repricing_rule")
+    return {
+        "rate_type": kind,
+        "spread_bp": text("spread_bp"),
+        "lpr_tenor": text("lpr_tenor"),
+        "repricing_rule": rule,
+        "repricing_months": None if rule == "january-1" else text("repricing_months"),
+    }
+
+
 def _int(form: dict[str, Any], name: str) -> int:
     try:
         return int(str(form.get(name, "")).strip())
@@ -234,6 +255,7 @@ async def decide(request: Request, application_id: int) -> Response:
             approved_amount=_dec(f, "approved_amount", required=False),
             approved_rate=_dec(f, "approved_rate", required=False),
             conditions=conditions,
+            **_rate_terms(f),
         )
 
     return await _act(request, application_id, call)
@@ -264,6 +286,7 @@ async def vote(request: Request, application_id: int) -> Response:
             approve=f.get("vote") == "approve",
             reason=str(f.get("reason", "")),
             chair=bool(f.get("chair")),
+            **(_rate_terms(f) if f.get("chair") and f.get("rate_type") == "floating" else {}),
         ),
     )
 
