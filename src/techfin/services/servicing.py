@@ -199,18 +199,6 @@ def _subsidy_terms(a: SvcSubsidyAgreement) -> Subsidy:
     )
 
 
-def _accrued_subsidy(state: dom.LoanState) -> Decimal:
-    """The payer's part of the interest accrued (unbilled) in the current period: the current
-    row's subsidy share of its interest, applied to the accrued amount (to the fen)."""
-    schedule = state.schedule
-    if schedule is None or state.interest_accrued <= 0:
-        return ZERO
-    row = next((r for r in schedule.rows if r.due_date > state.as_of), None)
-    if row is None or not row.subsidy or row.interest <= 0:
-        return ZERO
-    return (state.interest_accrued * row.subsidy / row.interest).quantize(ZERO)
-
-
 def to_event(row: SvcEvent) -> dom.Event:
     amount = None if row.amount is None else Decimal(row.amount)
     if row.kind == "repayment":
@@ -276,19 +264,17 @@ def replay_events(
             if principal <= 0:
                 raise ValueError("nothing outstanding to carry into the new schedule")
             terms = dataclasses.replace(seg.terms, principal=principal)
+            # the payer's part of the accrued interest stays the payer's, not the borrower's
             arrears = (
                 prev.interest_unpaid
-                + prev.interest_accrued
+                + prev.borrower_interest_accrued
                 + prev.penalty_interest
                 + prev.compound_interest
                 + prev.costs
             )
             if delta > 0:
                 arrears -= delta
-            # the payer's part of the accrued interest stays the payer's, not the borrower's
-            payer_part = _accrued_subsidy(prev)
-            arrears -= payer_part
-            payer_owed += prev.subsidy_receivable + payer_part
+            payer_owed += prev.subsidy_receivable + prev.subsidy_accrued
             payer_excess += prev.subsidy_unapplied
             if seg.carry.get("forgive_interest"):
                 arrears = ZERO
