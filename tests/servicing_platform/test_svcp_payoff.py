@@ -116,3 +116,41 @@ def test_rate_points_until_passed_mid_period_payoff_and_extension_carry(world):
     assert paid["balances"]["status"] == "settled"
     assert D(paid["balances"]["principal_outstanding"]) == 0
     assert paid["balances"]["subsidy_receivable"] == "66.67"
+
+
+def _login(client: TestClient, username: str) -> None:
+    import re
+
+    client.cookies.clear()
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf, "next": "/"}
+    )
+
+
+def _cell(html: str, cell_id: str) -> str:
+    import re
+
+    found = re.search(rf'id="{cell_id}">([^<]*)<', html)
+    assert found, cell_id
+    return found.group(1)
+
+
+def test_loan_page_shows_the_borrowers_payoff_and_the_accrued_parts(world):
+    """The loan page (zh by default) shows the payoff the borrower must pay and, with a
+    subsidy, the borrower's and the payer's parts of the accrued interest."""
+    plain = make_loan(world)
+    subsidised = make_loan(world)
+    _approved(world, subsidised, share="0.5")
+    set_business_date(world, dt.date(2026, 1, 22))
+    client = TestClient(create_app(world.db, secret_key="test-secret"))
+    _login(client, "s_am")
+    html = client.get(f"/loans/{subsidised}").text
+    assert _cell(html, "bal-payoff") == "120,070.00"
+    assert _cell(html, "bal-borrower-accrued") == "70.00"
+    assert _cell(html, "bal-subsidy-accrued") == "70.00"
+    assert "今日结清金额（借款人）" in html and "应计利息（贴息方部分）" in html
+    other = client.get(f"/loans/{plain}").text
+    assert _cell(other, "bal-payoff") == "120,140.00"
+    assert 'id="bal-subsidy-accrued"' not in other
