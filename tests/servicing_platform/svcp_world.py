@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from techfin.credit.products import get_product
 from techfin.credit.schedule import Method, Terms, build
 from techfin.services import users
 from techfin.services.context import Actor
@@ -85,9 +86,16 @@ def make_loan(
     start: dt.date = START,
     method: str = "annuity",
     milestones: list[dict[str, str]] | None = None,
+    product: str = "credit_loan",
 ) -> int:
     """A disbursed loan written straight into origination's tables (application → contract →
-    loan with its schedule rows), as `origination.check_disbursement` would leave it."""
+    loan with its schedule rows), as `origination.check_disbursement` would leave it.
+
+    ``product`` must be in the catalogue (``credit/data/products.yaml``): servicing takes the
+    penalty markup and allocation order from it. The default, the credit loan, has the default
+    order (costs → penalty → compound → interest → principal) and a 50 % markup, which the
+    tests' hand-computed penalty figures assume."""
+    get_product(product)  # a loan always comes from the catalogue (ValueError otherwise)
     terms = Terms(
         principal=Decimal(principal),
         annual_rate=Decimal(rate),
@@ -101,7 +109,7 @@ def make_loan(
         app = Application(
             institution_id=world.bank_id,
             enterprise_id=world.enterprise_id,
-            product_code="tech-credit",
+            product_code=product,
             amount=Decimal(principal),
             term_months=months,
             method=method,
@@ -118,7 +126,7 @@ def make_loan(
             application_id=app.id,
             number=f"C-{app.id:06d}",
             enterprise_id=world.enterprise_id,
-            product_code="tech-credit",
+            product_code=product,
             amount=Decimal(principal),
             annual_rate=Decimal(rate),
             term_months=months,
@@ -132,7 +140,7 @@ def make_loan(
             enterprise_id=world.enterprise_id,
             contract_id=contract.id,
             application_id=app.id,
-            product_code="tech-credit",
+            product_code=product,
             channel="tech",
             principal=Decimal(principal),
             annual_rate=Decimal(rate),
