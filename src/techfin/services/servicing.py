@@ -35,9 +35,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from techfin.credit import servicing as dom
-from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
 from techfin.credit.classification import RiskClass, classify, judged_class_allowed
 from techfin.credit.daycount import InterestBasis
+from techfin.credit.products import Product, get_product
 from techfin.credit.schedule import Method, Schedule, Subsidy, Terms
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
@@ -336,25 +336,30 @@ def _event_rows(session: Session, loan_id: int) -> list[SvcEvent]:
     )
 
 
-def penalty_markup(product_code: str) -> Decimal:
-    """The product's penalty-interest markup (products.yaml); 50 % for an unknown product."""
-    from techfin.credit.products import get_product
-
+def _product(product_code: str) -> Product:
+    """The loan's product in the catalogue (products.yaml). A loan always comes from the
+    catalogue (origination refuses any other product), so an unknown code is refused rather
+    than serviced on house defaults: a product with live loans stays in the catalogue
+    (decision 1109)."""
     try:
-        return get_product(product_code).penalty_markup
-    except ValueError:
-        return Decimal("0.50")
+        return get_product(product_code)
+    except ValueError as exc:
+        raise Conflict(
+            f"the loan's product {product_code!r} is not in the product catalogue; its penalty "
+            "markup and payment allocation order come from there",
+            field="product_code",
+        ) from exc
+
+
+def penalty_markup(product_code: str) -> Decimal:
+    """The product's penalty-interest markup (products.yaml); an unknown product is refused."""
+    return _product(product_code).penalty_markup
 
 
 def allocation_order(product_code: str) -> tuple[str, ...]:
-    """The product's agreed payment allocation order (products.yaml, validated there); the
-    domain default (costs → penalty → compound → interest → principal) for an unknown product."""
-    from techfin.credit.products import get_product
-
-    try:
-        return get_product(product_code).allocation_order
-    except ValueError:
-        return DEFAULT_ALLOCATION_ORDER
+    """The product's agreed payment allocation order (products.yaml, validated there); an
+    unknown product is refused."""
+    return _product(product_code).allocation_order
 
 
 def position(session: Session, loan: Loan, as_of: dt.date) -> Position:
