@@ -141,6 +141,8 @@ class ExtensionBody(BaseModel):
     reason: str
     as_of: dt.date | None = None
     annual_rate: Decimal | None = None
+    # a floating loan stays LPR + spread unless "fixed" (then annual_rate, or the rate in force)
+    rate_type: str | None = None
 
 
 @router.post("/loans/{loan_id}/extension", status_code=201)
@@ -154,7 +156,9 @@ class RenewalBody(BaseModel):
     applied_on: dt.date
     investigation_done_on: dt.date | None = None
     contracts_signed_on: dt.date | None = None
-    annual_rate: Decimal
+    # required for a fixed loan; a floating loan's renewal is LPR + spread unless rate_type fixed
+    annual_rate: Decimal | None = None
+    rate_type: str | None = None
     installments: int
     method: str = "interest-only"
     conditions: dict[str, bool] = Field(default_factory=dict)
@@ -168,7 +172,9 @@ def renewal(loan_id: int, body: RenewalBody, actor: ActorDep, db: DbDep) -> dict
 
 class RestructuringBody(BaseModel):
     difficulty_evidence: str
-    annual_rate: Decimal
+    # required for a fixed loan; a floating loan stays LPR + spread unless rate_type fixed
+    annual_rate: Decimal | None = None
+    rate_type: str | None = None
     installments: int
     method: str = "annuity"
     new_principal: Decimal | None = None
@@ -222,6 +228,20 @@ class ReviewBody(BaseModel):
 @router.post("/loans/{loan_id}/reviews", status_code=201)
 def review(loan_id: int, body: ReviewBody, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     return mon.write_review(db, actor, loan_id, **body.model_dump())
+
+
+class FundUseReviewBody(BaseModel):
+    outcome: str = Field(description="cleared | confirmed")
+    note: str = Field(description="what the voucher showed")
+
+
+@router.post("/loans/{loan_id}/fund-use/{evidence_id}/review", status_code=201)
+def review_fund_use(
+    loan_id: int, evidence_id: int, body: FundUseReviewBody, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
+    """A risk manager clears or confirms a suspected use of funds (a keyword hit) after
+    checking the voucher; returns the loan's use-of-funds assessment and reviews."""
+    return mon.review_fund_use(db, actor, loan_id, evidence_id, **body.model_dump())
 
 
 class TaskBody(BaseModel):

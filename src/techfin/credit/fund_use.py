@@ -40,12 +40,15 @@ import yaml
 from techfin.money import ZERO, cents, to_decimal
 
 __all__ = [
+    "REVIEW_OUTCOMES",
     "UNSPECIFIED",
     "Assessment",
     "Category",
     "Evidence",
     "Finding",
     "FundUseRules",
+    "Review",
+    "apply_reviews",
     "assess",
     "check_category",
     "load_rules",
@@ -420,3 +423,59 @@ def assess(
         findings=tuple(findings),
         rule_version=r.version,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Staff reviews of suspected uses
+
+REVIEW_OUTCOMES = ("cleared", "confirmed")
+
+
+@dataclass(frozen=True)
+class Review:
+    """Staff's conclusion on one evidence item after checking its voucher: ``cleared`` (the use is
+    within purpose) or ``confirmed`` (an unapproved change of use)."""
+
+    evidence: str  # the evidence item's ref
+    outcome: str
+    on: dt.date
+    by: str
+    note: str
+
+    def __post_init__(self) -> None:
+        if self.outcome not in REVIEW_OUTCOMES:
+            raise ValueError(f"outcome: one of {', '.join(REVIEW_OUTCOMES)}, got {self.outcome!r}")
+        if not self.note.strip():
+            raise ValueError("note: say what the voucher showed")
+
+
+def apply_reviews(assessment: Assessment, reviews: Sequence[Review]) -> Assessment:
+    """The assessment after staff reviews made up to its ``as_of`` (the latest review of an
+    item counts; reviews are given in the order they were made).
+
+    Only *suspected* findings (keyword hits) are reviewed: ``cleared`` drops them, ``confirmed``
+    makes them *prohibited* (a recorded change of use) with the review in the reason. A use
+    recorded in a prohibited category and principal left unevidenced are facts, not suspicions:
+    reviews leave them as they are (pure).
+    """
+    latest: dict[str, Review] = {}
+    for r in reviews:
+        if r.on <= assessment.as_of:
+            latest[r.evidence] = r
+    if not latest:
+        return assessment
+    out: list[Finding] = []
+    for f in assessment.findings:
+        review = latest.get(f.evidence or "")
+        if f.kind != "suspected" or review is None:
+            out.append(f)
+        elif review.outcome == "confirmed":
+            out.append(
+                dataclasses.replace(
+                    f,
+                    kind="prohibited",
+                    reason=f"{f.reason} — confirmed on {review.on.isoformat()} by {review.by}: "
+                    f"{review.note.strip()}",
+                )
+            )
+    return dataclasses.replace(assessment, findings=tuple(out))

@@ -49,11 +49,13 @@ from techfin.store.tables import (
     Institution,
     SocialSecurityRecord,
     TaxRecord,
+    User,
     UtilityRecord,
 )
 from techfin.store.tables_ip import IpAlert, IpPledge
 from techfin.store.tables_origination import Application, FundUseEvidence, Loan
 from techfin.store.tables_servicing import (
+    SvcFundUseReview,
     SvcInvestorInfo,
     SvcMilestoneProgress,
     SvcNda,
@@ -431,10 +433,13 @@ def _opens_a_task(session: Session, loan_id: int, task: str, date: dt.date) -> b
     return any(task not in {x.get("task") for x in (tasks or [])} for tasks in between)
 
 
-def fund_use_assessment(session: Session, loan: Loan, date: dt.date) -> fund_use.Assessment | None:
+def fund_use_assessment(
+    session: Session, loan: Loan, date: dt.date, *, reviewed: bool = True
+) -> fund_use.Assessment | None:
     """The loan's use-of-funds evidence recorded up to `date` against its purpose
-    (`fund_use.assess`); None before any use-of-funds rule version is in force. The evidence is
-    the bank's own record, read without the borrower's consent."""
+    (`fund_use.assess`), with staff reviews of suspected uses applied (`fund_use.apply_reviews`)
+    unless `reviewed` is false; None before any use-of-funds rule version is in force. The
+    evidence is the bank's own record, read without the borrower's consent."""
     try:
         rules = fund_use.load_rules(date)
     except ValueError:
@@ -457,7 +462,7 @@ def fund_use_assessment(session: Session, loan: Loan, date: dt.date) -> fund_use
     renewed = session.scalar(
         select(SvcSchedule.id).where(SvcSchedule.loan_id == loan.id, SvcSchedule.kind == "renewal")
     )
-    return fund_use.assess(
+    assessment = fund_use.assess(
         loan_kind=rules.loan_kind(loan.product_code),
         principal=Decimal(loan.principal),
         disbursed_on=loan.start_date,
@@ -467,6 +472,109 @@ def fund_use_assessment(session: Session, loan: Loan, date: dt.date) -> fund_use
         renewal=renewed is not None,
         rules=rules,
     )
+    if not reviewed:
+        return assessment
+    return fund_use.apply_reviews(assessment, _fund_use_reviews(session, loan.id, date))
+
+
+def _fund_use_reviews(session: Session, loan_id: int, date: dt.date) -> list[fund_use.Review]:
+    rows = session.scalars(
+        select(SvcFundUseReview)
+        .where(SvcFundUseReview.loan_id == loan_id, SvcFundUseReview.reviewed_on <= date)
+        .order_by(SvcFundUseReview.id)
+    )
+    return [
+        fund_use.Review(
+            evidence=f"#{r.evidence_id}",
+            outcome=r.outcome,
+            on=r.reviewed_on,
+            by=_username(session, r.reviewed_by),
+            note=r.note,
+        )
+        for r in rows
+    ]
+
+
+def _username(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.username if user is not None else "?"
+
+
+def review_fund_use(
+    db: Database, actor: Actor, loan_id: int, evidence_id: int, *, outcome: str, note: str
+) -> dict[str, Any]:
+    """A risk manager's conclusion on a suspected use of funds after checking the voucher:
+    `cleared` (within purpose: the suspicion stops counting from today's day-end) or
+    `confirmed` (an unapproved change of use: a special-mention floor and the warning stay).
+    Not by the person who recorded the evidence. Audited; the review is kept, a later one of the
+    same item supersedes it."""
+    require_role(actor, [Role.RISK_MANAGER], "reviewing a use of funds")
+    if outcome not in fund_use.REVIEW_OUTCOMES:
+        raise ValidationFailed(
+            f"outcome: one of {', '.join(fund_use.REVIEW_OUTCOMES)}", field="outcome"
+        )
+    why = _reason(note, "note")
+    with db.transaction() as session:
+        loan = _loan(session, actor, loan_id)
+        evidence = session.get(FundUseEvidence, evidence_id)
+        if evidence is None or evidence.loan_id != loan.id:
+            raise NotFound("use-of-funds evidence not found on this loan")
+        if evidence.recorded_by == actor.user_id:
+            raise Forbidden("the person who recorded the evidence cannot also review it")
+        today = business_date(session, loan.institution_id)
+        raw = fund_use_assessment(session, loan, today, reviewed=False)
+        if raw is None or not any(
+            f.evidence == f"#{evidence.id}" and f.kind == "suspected" for f in raw.findings
+        ):
+            raise Conflict(
+                "evidence: nothing to review — only a suspected use (a keyword hit) is reviewed; "
+                "a use recorded in a prohibited category is a fact",
+                field="evidence",
+            )
+        review = SvcFundUseReview(
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            evidence_id=evidence.id,
+            outcome=outcome,
+            note=why,
+            reviewed_on=today,
+            reviewed_by=actor.user_id,
+        )
+        session.add(review)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "servicing.fund_use_review",
+            f"loan:{loan.id}",
+            reason=why,
+            after={"evidence": evidence.id, "outcome": outcome},
+        )
+        return _fund_use_view(session, loan, today)
+
+
+def _fund_use_view(session: Session, loan: Loan, when: dt.date) -> dict[str, Any]:
+    """The use-of-funds assessment on `when` (reviews applied) and every review made."""
+    assessment = fund_use_assessment(session, loan, when)
+    reviews = session.scalars(
+        select(SvcFundUseReview)
+        .where(SvcFundUseReview.loan_id == loan.id)
+        .order_by(SvcFundUseReview.id.desc())
+    )
+    return {
+        "assessment": assessment.to_dict() if assessment is not None else None,
+        "reviews": [
+            {
+                "id": r.id,
+                "evidence_id": r.evidence_id,
+                "outcome": r.outcome,
+                "note": r.note,
+                "reviewed_on": r.reviewed_on.isoformat(),
+                "reviewed_by": _username(session, r.reviewed_by),
+            }
+            for r in reviews
+        ],
+    }
 
 
 FUND_USE_EVENTS = {
@@ -690,6 +798,7 @@ def loan_monitoring(session: Session, loan: Loan, when: dt.date) -> dict[str, An
         ],
         "tasks": [_task_dict(t) for t in tasks],
         "milestones": milestones,
+        "fund_use": _fund_use_view(session, loan, when),
         "reviews": [
             {
                 "id": r.id,

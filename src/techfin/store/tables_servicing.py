@@ -333,3 +333,20 @@ class SvcWriteOffRequest(Base):
     write_off_event_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SvcFundUseReview(Base):
+    """A risk manager's review of a use-of-funds finding on one evidence item (after checking the
+    voucher): `cleared` (the use is within purpose: the finding stops counting) or `confirmed`
+    (an unapproved change of use). Never edited: a later review of the same item supersedes it."""
+
+    __tablename__ = "svc_fund_use_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("orig_fund_use_evidence.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # cleared | confirmed
+    note: Mapped[str] = mapped_column(Text)
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)  # the bank's business date
+    reviewed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -58,6 +58,24 @@ async def repay(request: Request, loan_id: int) -> Response:
     return _back(loan_id)
 
 
+@router.post("/loans/{loan_id}/fund-use/{evidence_id}/review", response_model=None)
+async def review_fund_use(request: Request, loan_id: int, evidence_id: int) -> Response:
+    actor = page_actor(request)
+    form = await _check_csrf(request)
+    try:
+        mon.review_fund_use(
+            _db(request),
+            actor,
+            loan_id,
+            evidence_id,
+            outcome=str(form.get("outcome", "")),
+            note=str(form.get("note", "")),
+        )
+    except ServiceError as exc:
+        return _back(loan_id, exc.detail)
+    return _back(loan_id)
+
+
 @router.post("/loans/{loan_id}/classify", response_model=None)
 async def classify(request: Request, loan_id: int) -> Response:
     actor = page_actor(request)

@@ -85,6 +85,11 @@ DYNAMIC = [
     _("approved"),
     _("rejected"),
     _("confirmed"),
+    # use-of-funds findings and their reviews
+    _("prohibited"),
+    _("suspected"),
+    _("unevidenced"),
+    _("cleared"),
     # errors and notices
     _("Your session has expired. Please log in again."),
     _("Not found"),
