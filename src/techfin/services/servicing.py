@@ -37,11 +37,13 @@ from sqlalchemy.orm import Session
 from techfin.credit import servicing as dom
 from techfin.credit.classification import RiskClass, classify, judged_class_allowed
 from techfin.credit.daycount import InterestBasis
+from techfin.credit.pricing import LprTable, repricing_dates
 from techfin.credit.products import Product, get_product
-from techfin.credit.schedule import Method, Schedule, Subsidy, Terms
+from techfin.credit.schedule import Method, RateChange, Schedule, Subsidy, Terms
 from techfin.services import audit
 from techfin.services.authz import require_institution, require_role
 from techfin.services.context import Actor, Role
+from techfin.services.eod import step as eod_step
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from techfin.store.db import Database
 from techfin.store.tables import BusinessDate, Enterprise, Institution, User
@@ -49,6 +51,7 @@ from techfin.store.tables_origination import Application, Contract, Loan
 from techfin.store.tables_servicing import (
     SvcClassification,
     SvcEvent,
+    SvcNotice,
     SvcPosition,
     SvcRegisterReport,
     SvcReversalRequest,
@@ -123,6 +126,38 @@ class Segment:
     terms: Terms
     carry: dict[str, Any]
     facts: dict[str, Any]
+    #: LPR + spread terms (`services.floating`; `loans.terms["floating"]`), None when fixed,
+    #: with the platform's LPR table the replay reprices from (decision 1141).
+    floating: dict[str, Any] | None = None
+    lpr: LprTable | None = dataclasses.field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RateReset:
+    """A floating loan's repricing that has come: from `date` the rate is the LPR fixing in
+    force that day + the spread. `lpr_missing`: the platform's table had no fixing for that
+    date, so the last one was used and the figure is provisional (decision 1141)."""
+
+    segment: int
+    date: dt.date
+    previous_rate: Decimal
+    rate: Decimal
+    fixing_date: dt.date
+    lpr: Decimal
+    tenor: str
+    lpr_missing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment,
+            "date": self.date.isoformat(),
+            "previous_rate": str(self.previous_rate),
+            "rate": str(self.rate),
+            "fixing_date": self.fixing_date.isoformat(),
+            "lpr": str(self.lpr),
+            "tenor": self.tenor,
+            "lpr_missing": self.lpr_missing,
+        }
 
 
 @dataclass(frozen=True)
@@ -141,6 +176,11 @@ class Position:
     subsidy_receivable: Decimal = ZERO
     subsidy_unapplied: Decimal = ZERO
     subsidy_received: Decimal = ZERO
+    #: A floating loan's repricings up to `as_of` (every segment), the next one to come in the
+    #: current segment (rows due after it are projected at today's rate), the rate in force.
+    rate_resets: tuple[RateReset, ...] = ()
+    next_repricing: dt.date | None = None
+    rate_now: Decimal | None = None
 
     def balances(self) -> dict[str, Any]:
         out = self.state.balances()
@@ -158,17 +198,34 @@ class Position:
 
 def _segments(session: Session, loan: Loan) -> list[Segment]:
     """The loan's schedule segments; the approved interest-subsidy agreement (if any) is the
-    `Terms.subsidy` of every segment that starts before its `until` (all when open-ended)."""
+    `Terms.subsidy` of every segment that starts before its `until` (all when open-ended).
+    A floating loan's segments carry its LPR + spread terms (a schedule change keeps them unless
+    it stored `floating: null`) and the platform's LPR table."""
+    from techfin.services import market
+
     base = dict(loan.terms)
     base.setdefault("principal", str(loan.principal))
     base.setdefault("start", loan.start_date.isoformat())
-    segs = [Segment(0, "original", loan.start_date, terms_from_json(base), {}, {})]
+    loan_floating = base.get("floating") or None
+    segs = [Segment(0, "original", loan.start_date, terms_from_json(base), {}, {}, loan_floating)]
     for s in session.scalars(
         select(SvcSchedule).where(SvcSchedule.loan_id == loan.id).order_by(SvcSchedule.seq)
     ):
+        fl = s.terms.get("floating", loan_floating)
         segs.append(
-            Segment(s.seq, s.kind, s.effective_from, terms_from_json(s.terms), s.carry, s.facts)
+            Segment(
+                s.seq,
+                s.kind,
+                s.effective_from,
+                terms_from_json(s.terms),
+                s.carry,
+                s.facts,
+                fl or None,
+            )
         )
+    if any(seg.floating for seg in segs):
+        table = market.lpr_table(session)
+        segs = [dataclasses.replace(seg, lpr=table) if seg.floating else seg for seg in segs]
     agreement = approved_subsidy(session, loan.id)
     if agreement is None:
         return segs
@@ -179,6 +236,85 @@ def _segments(session: Session, loan: Loan) -> list[Segment]:
         else seg
         for seg in segs
     ]
+
+
+def _lpr_rate(table: LprTable, seg: Segment, on: dt.date) -> tuple[Decimal, Any, bool]:
+    """LPR in force on `on` + the spread; when the table has no fixing for that date, the last
+    fixing, flagged `lpr_missing` (decision 1141). A rate below zero is floored at zero."""
+    from techfin.services import floating
+
+    f = floating.floating_of({"rate_type": "floating", **(seg.floating or {})})
+    assert f is not None
+    try:
+        rate, fixing = floating.rate_on(table, f, on)
+        missing = False
+    except ValueError:
+        rate, fixing = floating.rate_on(table, f, on, allow_stale=True)
+        missing = True
+    return max(rate, Decimal(0)), fixing, missing
+
+
+def _reprice(
+    loan: Loan, seg: Segment, terms: Terms, end: dt.date | None, as_of: dt.date
+) -> tuple[Terms, list[RateReset], dt.date | None]:
+    """A floating segment's rate changes: one for each repricing date that has come (after the
+    segment's start, before the next segment, on or before `as_of`) at the fixing in force
+    that day + the spread. Dates still to come change nothing: the rows after the next one are
+    projected at the current rate. A renewal or restructuring that kept the floating terms
+    (`reset_at_start`) starts at the LPR on its own start."""
+    from techfin.credit.pricing import LprTenor
+
+    if not seg.floating or seg.lpr is None:
+        return terms, [], None
+    fl = seg.floating
+    f_tenor = str(LprTenor(str(fl.get("lpr_tenor") or "1y")))
+    resets: list[RateReset] = []
+    rate = terms.annual_rate
+
+    def reset(on: dt.date) -> Decimal:
+        assert seg.lpr is not None
+        new, fixing, missing = _lpr_rate(seg.lpr, seg, on)
+        resets.append(
+            RateReset(
+                seg.seq,
+                on,
+                rate,
+                new,
+                fixing.fixing_date,
+                fixing.rate(LprTenor(f_tenor)),
+                f_tenor,
+                missing,
+            )
+        )
+        return new
+
+    if seg.seq > 0 and fl.get("reset_at_start") and seg.start <= as_of:
+        rate = reset(seg.start)
+        terms = dataclasses.replace(terms, annual_rate=rate)
+    from techfin.services import floating
+
+    f = floating.floating_of({"rate_type": "floating", **fl})
+    assert f is not None
+    anchor = dt.date.fromisoformat(str(fl.get("anchor") or loan.start_date.isoformat()))
+    maturity = terms.principal_dates()[-1]
+    changes: list[RateChange] = []
+    upcoming: dt.date | None = None
+    if maturity > anchor:
+        for d in repricing_dates(anchor, maturity, f.repricing):
+            if d <= seg.start:
+                continue
+            if end is not None and d >= end:
+                break
+            if d > as_of:
+                upcoming = d
+                break
+            new = reset(d)
+            if new != rate:
+                changes.append(RateChange(d, new))
+            rate = new
+    if changes:
+        terms = dataclasses.replace(terms, rate_changes=tuple(changes))
+    return terms, resets, upcoming
 
 
 def approved_subsidy(session: Session, loan_id: int) -> SvcSubsidyAgreement | None:
@@ -237,6 +373,8 @@ def replay_events(
     # The subsidy payer's account: what earlier segments left owed (and received in excess),
     # and everything the payer's receipts paid.
     payer_owed = payer_excess = received = ZERO
+    resets: list[RateReset] = []
+    upcoming: dt.date | None = None
     for i, seg in enumerate(live):
         end = live[i + 1].start if i + 1 < len(live) else None
         mine = [
@@ -286,6 +424,8 @@ def replay_events(
             if prev.suspense > 0:
                 carried_paid = prev.suspense
                 seg_events.append(dom.Repayment(f"seg{seg.seq}-suspense", seg.start, prev.suspense))
+        terms, seg_resets, upcoming = _reprice(loan, seg, terms, end, as_of)
+        resets.extend(seg_resets)
         contract = dom.Contract(
             key,
             terms,
@@ -318,6 +458,9 @@ def replay_events(
         subsidy_receivable=owed - net,
         subsidy_unapplied=excess - net,
         subsidy_received=received,
+        rate_resets=tuple(resets),
+        next_repricing=upcoming,
+        rate_now=contract.rate_on(as_of) if live[-1].floating else None,
     )
 
 
@@ -957,7 +1100,10 @@ def _add_segment(
     facts: dict[str, Any],
     detail: dict[str, Any],
     reason: str,
+    floating: dict[str, Any] | bool | None = False,
 ) -> dict[str, Any]:
+    """`floating`: False leaves the segment's rate type to the loan (a fixed loan's schedule
+    change); a descriptor keeps LPR + spread; None makes a floating loan's new schedule fixed."""
     _not_written_off(loan)
     segs = _segments(session, loan)
     if start <= segs[-1].start:
@@ -971,7 +1117,9 @@ def _add_segment(
         seq=len(segs),
         kind=kind,
         effective_from=start,
-        terms=terms_to_json(terms),
+        terms=terms_to_json(terms)
+        if floating is False
+        else {**terms_to_json(terms), "floating": floating},
         rows=[r.to_dict() for r in schedule.rows],
         carry=carry,
         facts={k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in facts.items()},
@@ -1013,6 +1161,61 @@ def _refused(what: str, exc: Any, field: str) -> ValidationFailed:
     return ValidationFailed(f"{what} refused: {failed}", field=field)
 
 
+def _change_rate_terms(
+    session: Session,
+    pos: Position,
+    *,
+    kind: str,
+    start: dt.date,
+    rate_type: str | None,
+    annual_rate: Decimal | None,
+) -> tuple[dict[str, Any] | bool | None, Decimal | None]:
+    """The rate terms of a new schedule (decision 1142): a floating loan keeps LPR + its spread
+    unless the command gives `rate_type` fixed (then `annual_rate`, or for an extension the rate
+    in force, is fixed from the change on). An extension keeps the loan's repricing dates and
+    current rate; a renewal or restructuring starts at the LPR on its own start + the spread and
+    reprices on its own anniversaries. A fixed loan becomes floating only by a new approval."""
+    kind_given = (rate_type or "").strip()
+    if kind_given not in ("", "fixed", "floating"):
+        raise ValidationFailed(
+            f"rate_type: fixed or floating, got {rate_type!r}", field="rate_type"
+        )
+    current = pos.segment.floating
+    if not current:
+        if kind_given == "floating":
+            raise ValidationFailed(
+                "a fixed-rate loan becomes floating only through a new approval",
+                field="rate_type",
+            )
+        return False, annual_rate
+    if kind_given == "fixed":
+        if annual_rate is None and kind != "extension":
+            raise ValidationFailed("give the fixed annual_rate", field="annual_rate")
+        return None, annual_rate
+    if annual_rate is not None:
+        raise ValidationFailed(
+            "a floating loan's rate is LPR + its spread: omit annual_rate, or give rate_type "
+            "fixed to fix the rate from this change",
+            field="annual_rate",
+        )
+    if kind == "extension":
+        return dict(current), None
+    descriptor = {**current, "anchor": start.isoformat(), "reset_at_start": True}
+    seg = dataclasses.replace(pos.segment, floating=descriptor)
+    table = pos.segment.lpr
+    if table is None:
+        from techfin.services import market
+
+        table = market.lpr_table(session)
+    rate, _, _ = _lpr_rate(table, seg, start)
+    if rate <= 0:
+        raise ValidationFailed(
+            f"LPR + spread gives {rate} on {start.isoformat()}: give rate_type fixed",
+            field="spread_bp",
+        )
+    return descriptor, rate
+
+
 def extend_loan(
     db: Database,
     actor: Actor,
@@ -1022,9 +1225,11 @@ def extend_loan(
     reason: str,
     as_of: dt.date | None = None,
     annual_rate: Decimal | None = None,
+    rate_type: str | None = None,
 ) -> dict[str, Any]:
     """Extension (展期): the outstanding principal re-amortised from `as_of` to `new_maturity`
-    (`restructure.extend`, with its limits)."""
+    (`restructure.extend`, with its limits). A floating loan stays floating (`rate_type` fixed
+    fixes it) and keeps its repricing dates."""
     from techfin.credit.restructure import ExtensionRequest, NotAllowed, extend
 
     require_role(actor, [Role.APPROVER, Role.RISK_MANAGER], "extending a loan")
@@ -1036,6 +1241,14 @@ def extend_loan(
         pos = position(session, loan, when)
         if pos.state.schedule is None:
             raise Conflict("nothing left to extend", field="loan")
+        seg_floating, annual_rate = _change_rate_terms(
+            session,
+            pos,
+            kind="extension",
+            start=when,
+            rate_type=rate_type,
+            annual_rate=annual_rate,
+        )
         try:
             request = ExtensionRequest(
                 loan_id=str(loan.id),
@@ -1070,6 +1283,7 @@ def extend_loan(
             facts={},
             detail={"checks": [c.to_dict() for c in ext.checks], "rule_version": ext.rule_version},
             reason=why,
+            floating=seg_floating,
         )
 
 
@@ -1090,11 +1304,12 @@ def renew_loan(
     applied_on: dt.date,
     investigation_done_on: dt.date | None,
     contracts_signed_on: dt.date | None,
-    annual_rate: Decimal,
+    annual_rate: Decimal | None = None,
     installments: int,
     method: str = "interest-only",
     conditions: dict[str, bool] | None = None,
     reason: str,
+    rate_type: str | None = None,
 ) -> dict[str, Any]:
     """Renewal without prior repayment (无还本续贷, official-rules §7a): checked by
     `restructure.check_renewal`; the new schedule starts on the current maturity date."""
@@ -1121,6 +1336,16 @@ def renew_loan(
                 "not renewed without repayment",
                 field="renewal",
             )
+        seg_floating, annual_rate = _change_rate_terms(
+            session,
+            pos,
+            kind="renewal",
+            start=maturity,
+            rate_type=rate_type,
+            annual_rate=annual_rate,
+        )
+        if annual_rate is None:
+            raise ValidationFailed("give the renewal's annual_rate", field="annual_rate")
         try:
             request = RenewalRequest(
                 loan_id=str(loan.id),
@@ -1164,6 +1389,7 @@ def renew_loan(
                 "classification": renewal.classification.to_dict(),
             },
             reason=why,
+            floating=seg_floating,
         )
 
 
@@ -1173,13 +1399,14 @@ def restructure_loan(
     loan_id: int,
     *,
     difficulty_evidence: str,
-    annual_rate: Decimal,
+    annual_rate: Decimal | None = None,
     installments: int,
     method: str = "annuity",
     new_principal: Decimal | None = None,
     concessions: list[str] | None = None,
     as_of: dt.date | None = None,
     reason: str,
+    rate_type: str | None = None,
 ) -> dict[str, Any]:
     """Restructuring (重组) for a borrower in difficulty: a new schedule from `as_of`, the
     substandard floor for the observation period (`restructure.restructure`)."""
@@ -1196,6 +1423,16 @@ def restructure_loan(
             raise Conflict("nothing left to restructure", field="loan")
         outstanding = pos.state.principal_outstanding
         principal = outstanding if new_principal is None else _money(new_principal, "new_principal")
+        seg_floating, annual_rate = _change_rate_terms(
+            session,
+            pos,
+            kind="restructuring",
+            start=when,
+            rate_type=rate_type,
+            annual_rate=annual_rate,
+        )
+        if annual_rate is None:
+            raise ValidationFailed("give the restructured annual_rate", field="annual_rate")
         try:
             new_terms = Terms(
                 principal=principal,
@@ -1240,6 +1477,7 @@ def restructure_loan(
                 "classification": result.classification.to_dict(),
             },
             reason=why,
+            floating=seg_floating,
         )
 
 
@@ -1680,6 +1918,32 @@ def loans(db: Database, actor: Actor, limit: int = 500) -> list[dict[str, Any]]:
         return out
 
 
+def rate_view(pos: Position) -> dict[str, Any]:
+    """The loan's rate on `pos.as_of`: fixed, or LPR + spread with its repricings so far, the
+    next one, and whether a repricing used a missing fixing (provisional figures)."""
+    from techfin.services import floating
+
+    fl = pos.segment.floating
+    if not fl:
+        return {
+            "type": "fixed",
+            "text": "fixed",
+            "current_rate": str(pos.segment.terms.annual_rate),
+        }
+    descriptor = {"rate_type": "floating", **fl}
+    return {
+        "type": "floating",
+        "text": floating.describe(descriptor),
+        "parts": floating.describe_parts(descriptor),
+        "spread_bp": fl.get("spread_bp"),
+        "lpr_tenor": fl.get("lpr_tenor"),
+        "current_rate": None if pos.rate_now is None else str(pos.rate_now),
+        "next_repricing": None if pos.next_repricing is None else pos.next_repricing.isoformat(),
+        "repricings": [r.to_dict() for r in pos.rate_resets],
+        "lpr_missing": any(r.lpr_missing for r in pos.rate_resets),
+    }
+
+
 def loan_view(
     db: Database, actor: Actor, loan_id: int, as_of: dt.date | None = None
 ) -> dict[str, Any]:
@@ -1738,7 +2002,17 @@ def loan_view(
             "as_of": when.isoformat(),
             "balances": pos.balances(),
             "floor": floor.to_dict(),
-            "schedule": [r.to_dict() for r in schedule.rows] if schedule is not None else [],
+            "rate": rate_view(pos),
+            "schedule": [
+                {
+                    **r.to_dict(),
+                    # interest after a repricing still to come: shown at today's rate
+                    "projected": pos.next_repricing is not None and r.due_date > pos.next_repricing,
+                }
+                for r in schedule.rows
+            ]
+            if schedule is not None
+            else [],
             "events": [
                 {
                     **_event_dict(e),
@@ -1868,3 +2142,64 @@ def write_register_report(db: Database, actor: Actor, as_of: dt.date) -> dict[st
             "sha256": digest,
             "as_of": as_of.isoformat(),
         }
+
+
+# --------------------------------------------------------------------------------------------
+# Day-end: floating-rate repricings (decision 1141)
+
+
+@eod_step("servicing.repricing", order=405)
+def day_end_repricing(session: Session, institution: Institution, date: dt.date) -> dict[str, Any]:
+    """For each floating loan, a notice per repricing that has come: `repriced` (old rate →
+    new rate, the fixing used) once the platform's table has the fixing, or
+    `repricing_lpr_missing` while it does not (the replay then uses the last fixing, flagged).
+    Each notice is keyed by the repricing date, so a rerun or a later day-end writes nothing
+    twice. Never raises for a missing fixing: the institution's day-end goes on."""
+    written = missing = 0
+    loans_ = session.scalars(
+        select(Loan)
+        .where(
+            Loan.institution_id == institution.id,
+            Loan.start_date <= date,
+            Loan.status == "active",
+        )
+        .order_by(Loan.id)
+    )
+    for loan in loans_:
+        if not (loan.terms or {}).get("floating"):
+            continue
+        pos = position(session, loan, date)
+        for r in pos.rate_resets:
+            kind = "repricing_lpr_missing" if r.lpr_missing else "repriced"
+            exists = session.scalar(
+                select(SvcNotice.id).where(
+                    SvcNotice.loan_id == loan.id,
+                    SvcNotice.kind == kind,
+                    SvcNotice.business_date == r.date,
+                )
+            )
+            if exists is not None:
+                continue
+            lpr = f"LPR {r.tenor} {(r.lpr * 100).normalize()} % of {r.fixing_date.isoformat()}"
+            if r.lpr_missing:
+                text = (
+                    f"repricing on {r.date.isoformat()}: the platform's LPR table has no fixing "
+                    f"for that date; computed provisionally on the last one ({lpr}) at "
+                    f"{r.rate}; enter the fixing at /market/lpr"
+                )
+                missing += 1
+            else:
+                text = f"repriced on {r.date.isoformat()}: {r.previous_rate} → {r.rate} ({lpr})"
+                written += 1
+            session.add(
+                SvcNotice(
+                    institution_id=loan.institution_id,
+                    loan_id=loan.id,
+                    business_date=r.date,
+                    kind=kind,
+                    text=text[:500],
+                    detail=r.to_dict(),
+                )
+            )
+    session.flush()
+    return {"repriced": written, "lpr_missing": missing}
