@@ -351,3 +351,28 @@ def test_a_restructuring_stays_floating_and_starts_at_the_lpr_on_its_start(world
     with pytest.raises(ValidationFailed) as exc:
         svc.restructure_loan(world.db, ap, fixed, **args)
     assert exc.value.field == "annual_rate"
+
+
+def test_the_loan_page_shows_the_floating_rate_and_projected_rows(world):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from techfin.app import create_app
+
+    loan = _floating_loan(world, start=dt.date(2024, 6, 25), spread_bp="-20")
+    set_business_date(world, dt.date(2025, 6, 1))
+    client = TestClient(create_app(world.db, secret_key="test-secret"))
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        "/login", data={"username": "s_am", "password": PASSWORD, "csrf_token": csrf, "next": "/"}
+    )
+    html = client.get(f"/loans/{loan}").text
+    assert 'id="rate-floating"' in html and "LPR 1Y − 20 bp" in html
+    assert 'id="next-repricing">2025-06-25<' in html
+    assert 'id="schedule-projected"' in html and 'class="muted projected"' in html
+    assert 'id="rate-lpr-missing"' not in html
+    fixed = make_loan(world, start=dt.date(2024, 6, 25), months=24)
+    html = client.get(f"/loans/{fixed}").text
+    assert 'id="rate-floating"' not in html and 'id="schedule-projected"' not in html
