@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -13,7 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from techfin.services import servicing as svc
 from techfin.services import servicing_monitoring as mon
+from techfin.services.context import Actor
 from techfin.services.errors import ServiceError, ValidationFailed
+from techfin.store.db import Database
 from techfin.web.pages import _check_csrf, _db, page_actor, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,150 +43,140 @@ def _back(loan_id: int, error: str | None = None) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-@router.post("/loans/{loan_id}/repay", response_model=None)
-async def repay(request: Request, loan_id: int) -> Response:
+FormData = dict[str, Any]
+Command = Callable[[Database, Actor, FormData], object]
+
+
+async def _command(request: Request, loan_id: int, command: Command) -> Response:
+    """Run one form's service command for the loan page: back to the page, with the service's
+    message when it refuses."""
     actor = page_actor(request)
     form = await _check_csrf(request)
     try:
-        svc.record_payment(
-            _db(request),
-            actor,
-            loan_id,
-            amount=str(form.get("amount", "")),
-            kind=str(form.get("kind") or "repayment"),
-            mode=str(form.get("mode") or "") or None,
-            idempotency_key=str(form.get("idempotency_key") or "") or None,
-        )
+        command(_db(request), actor, form)
     except ServiceError as exc:
         return _back(loan_id, exc.detail)
     return _back(loan_id)
+
+
+def _text(form: FormData, name: str) -> str:
+    return str(form.get(name) or "")
+
+
+def _approve(form: FormData) -> bool:
+    return form.get("decision") == "approve"
+
+
+@router.post("/loans/{loan_id}/repay", response_model=None)
+async def repay(request: Request, loan_id: int) -> Response:
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.record_payment(
+            db,
+            actor,
+            loan_id,
+            amount=_text(form, "amount"),
+            kind=_text(form, "kind") or "repayment",
+            mode=_text(form, "mode") or None,
+            idempotency_key=_text(form, "idempotency_key") or None,
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/fund-use/{evidence_id}/review", response_model=None)
 async def review_fund_use(request: Request, loan_id: int, evidence_id: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        mon.review_fund_use(
-            _db(request),
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: mon.review_fund_use(
+            db,
             actor,
             loan_id,
             evidence_id,
-            outcome=str(form.get("outcome", "")),
-            note=str(form.get("note", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+            outcome=_text(form, "outcome"),
+            note=_text(form, "note"),
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/classify", response_model=None)
 async def classify(request: Request, loan_id: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        svc.propose_class(
-            _db(request),
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.propose_class(
+            db,
             actor,
             loan_id,
-            judged_class=str(form.get("judged_class", "")),
-            rationale=str(form.get("rationale", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+            judged_class=_text(form, "judged_class"),
+            rationale=_text(form, "rationale"),
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/classifications/{cid}", response_model=None)
 async def sign_off(request: Request, loan_id: int, cid: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        svc.sign_off_class(
-            _db(request),
-            actor,
-            cid,
-            approve=form.get("decision") == "approve",
-            note=str(form.get("note", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.sign_off_class(
+            db, actor, cid, approve=_approve(form), note=_text(form, "note")
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/subsidies", response_model=None)
 async def request_subsidy(request: Request, loan_id: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    basis = str(form.get("basis") or "share")
-    value = str(form.get("value") or "").strip()
-    until = str(form.get("until") or "").strip()
-    try:
-        svc.request_subsidy(
-            _db(request),
+    def command(db: Database, actor: Actor, form: FormData) -> object:
+        basis = _text(form, "basis") or "share"
+        value = _text(form, "value").strip()
+        return svc.request_subsidy(
+            db,
             actor,
             loan_id,
-            payer=str(form.get("payer", "")),
-            reference=str(form.get("reference", "")),
+            payer=_text(form, "payer"),
+            reference=_text(form, "reference"),
             share=value if basis == "share" else None,
             rate=value if basis == "rate" else None,
-            until=_date(until, "until"),
-            notes=str(form.get("notes", "")),
+            until=_date(_text(form, "until").strip(), "until"),
+            notes=_text(form, "notes"),
         )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+
+    return await _command(request, loan_id, command)
 
 
 @router.post("/loans/{loan_id}/subsidies/{sid}", response_model=None)
 async def decide_subsidy(request: Request, loan_id: int, sid: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        svc.decide_subsidy(
-            _db(request),
-            actor,
-            sid,
-            approve=form.get("decision") == "approve",
-            note=str(form.get("note", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.decide_subsidy(
+            db, actor, sid, approve=_approve(form), note=_text(form, "note")
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/write-off", response_model=None)
 async def request_write_off(request: Request, loan_id: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        svc.request_write_off(
-            _db(request),
-            actor,
-            loan_id,
-            reason=str(form.get("reason", "")),
-            evidence=str(form.get("evidence", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.request_write_off(
+            db, actor, loan_id, reason=_text(form, "reason"), evidence=_text(form, "evidence")
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/write-offs/{wid}", response_model=None)
 async def decide_write_off(request: Request, loan_id: int, wid: int) -> Response:
-    actor = page_actor(request)
-    form = await _check_csrf(request)
-    try:
-        svc.decide_write_off(
-            _db(request),
-            actor,
-            wid,
-            approve=form.get("decision") == "approve",
-            note=str(form.get("note", "")),
-        )
-    except ServiceError as exc:
-        return _back(loan_id, exc.detail)
-    return _back(loan_id)
+    return await _command(
+        request,
+        loan_id,
+        lambda db, actor, form: svc.decide_write_off(
+            db, actor, wid, approve=_approve(form), note=_text(form, "note")
+        ),
+    )
 
 
 def _date(text: str, field: str) -> dt.date | None:
