@@ -117,6 +117,16 @@ def test_floating_approval_to_a_loan_at_the_lpr_in_force_on_its_value_date_plus_
     assert loan["schedule"][0]["due_date"] == "2024-07-25"
     assert loan["schedule"][0]["interest"] == "2708.33"
 
+    # servicing reprices the loan origination made: on the anniversary 2025-06-25 the LPR in
+    # force is 3.00 % (2025-06-20) → 2.80 % (docs/servicing-platform.md, "Floating-rate loans")
+    from techfin.services import servicing as svc
+
+    view = svc.loan_view(w.db, w.actor("a_am"), d["loan_id"], as_of=dt.date(2025, 7, 1))
+    assert view["rate"]["current_rate"] == "0.0280"
+    assert [(r["date"], r["fixing_date"]) for r in view["rate"]["repricings"]] == [
+        ("2025-06-25", "2025-06-20")
+    ]
+
 
 def test_five_year_tenor_and_the_january_rule(world):
     w = world

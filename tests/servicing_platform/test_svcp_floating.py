@@ -376,3 +376,31 @@ def test_the_loan_page_shows_the_floating_rate_and_projected_rows(world):
     fixed = make_loan(world, start=dt.date(2024, 6, 25), months=24)
     html = client.get(f"/loans/{fixed}").text
     assert 'id="rate-floating"' not in html and 'id="schedule-projected"' not in html
+
+
+def test_schedule_changes_over_the_api_name_the_rate_field(world):
+    from fastapi.testclient import TestClient
+
+    from techfin.app import create_app
+
+    loan = _floating_loan(world, start=dt.date(2024, 6, 25), spread_bp="-20", months=12)
+    set_business_date(world, dt.date(2025, 3, 1))
+    client = TestClient(create_app(world.db, secret_key="test-secret"))
+    token = client.post("/api/token", json={"username": "s_ap", "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    body = {
+        "difficulty_evidence": "orders fell 60 %",
+        "installments": 12,
+        "method": "interest-only",
+        "reason": "r",
+        "annual_rate": "0.05",
+    }
+    bad = client.post(f"/api/loans/{loan}/restructuring", headers=headers, json=body)
+    assert bad.status_code == 422 and bad.json()["field"] == "annual_rate"
+    fixed = client.post(
+        f"/api/loans/{loan}/restructuring", headers=headers, json={**body, "rate_type": "fixed"}
+    )
+    assert fixed.status_code == 201, fixed.text
+    assert fixed.json()["terms"]["floating"] is None
+    view = svc.loan_view(world.db, world.actor("s_am"), loan, as_of=dt.date(2025, 7, 1))
+    assert view["rate"]["type"] == "fixed" and view["rate"]["current_rate"] == "0.05"
