@@ -404,3 +404,34 @@ def test_schedule_changes_over_the_api_name_the_rate_field(world):
     assert fixed.json()["terms"]["floating"] is None
     view = svc.loan_view(world.db, world.actor("s_am"), loan, as_of=dt.date(2025, 7, 1))
     assert view["rate"]["type"] == "fixed" and view["rate"]["current_rate"] == "0.05"
+
+
+def test_a_renewal_stays_floating_from_the_lpr_on_the_maturity_date(world):
+    # 12 months from 2024-06-25 at 3.25 %; renewed from the maturity 2025-06-25 at the LPR in
+    # force that day, 3.00 % (2025-06-20) − 20 bp = 2.80 %
+    loan = _floating_loan(world, start=dt.date(2024, 6, 25), spread_bp="-20", months=12)
+    am, ap = world.actor("s_am"), world.actor("s_ap")
+    set_business_date(world, dt.date(2025, 6, 1))
+    due = svc.loan_view(world.db, am, loan)["balances"]["total_due_now"]
+    svc.record_payment(world.db, am, loan, amount=due, value_date=dt.date(2025, 6, 1))
+    args = {
+        "borrower_size": "small",
+        "purpose": "working_capital",
+        "applied_on": dt.date(2025, 5, 20),
+        "investigation_done_on": dt.date(2025, 5, 25),
+        "contracts_signed_on": dt.date(2025, 6, 1),
+        "installments": 12,
+        "reason": "renew the working-capital loan",
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        svc.renew_loan(world.db, ap, loan, annual_rate=Decimal("0.05"), **args)
+    assert exc.value.field == "annual_rate"
+    out = svc.renew_loan(world.db, ap, loan, **args)
+    assert out["effective_from"] == "2025-06-25"
+    assert Decimal(out["terms"]["annual_rate"]) == Decimal("0.0280")
+    view = svc.loan_view(world.db, am, loan, as_of=dt.date(2025, 7, 1))
+    assert view["balances"]["schedule_kind"] == "renewal"
+    assert view["rate"]["current_rate"] == "0.0280"
+    assert view["rate"]["next_repricing"] is None  # the next anniversary is the maturity
+    assert [(r["segment"], r["date"]) for r in view["rate"]["repricings"]] == [(1, "2025-06-25")]
+    assert _row(view, "2025-07-25")["interest"] == str(_interest(("0.0280", 30))) == "280.00"
