@@ -110,6 +110,15 @@ def test_demo_seeds_origination_rating_and_loans(db):
     assert page.status_code == 200 and re.search(r"\bT(10|[1-9])\b", page.text)
     page = client.get(f"/loans/{hx['loans'][0]}")
     assert page.status_code == 200
+    # servicing_demo's subsidised loan and written-off loan, on the same bank's loan page
+    sv = report["servicing_demo"]
+    assert sv["loans"] == 5
+    page = client.get(f"/loans/{sv['subsidised_loan']}")
+    assert page.status_code == 200 and "区科技局" in page.text
+    assert 'id="bal-subsidy-receivable"' in page.text
+    page = client.get(f"/loans/{sv['written_off_loan']}")
+    assert page.status_code == 200
+    assert re.search(r'id="floor">[^<]*核销', page.text), "the written-off loan's class"
 
     # all of it audited, the chain intact; a second run changes nothing
     checked, broken = audit.verify(db)
