@@ -321,3 +321,29 @@ def test_the_approval_form_and_the_contract_page(world):
     _login(client, "a_am")
     html = client.get(f"/origination/{app['id']}").text
     assert 'id="contract-rate-terms">LPR 1Y + 25 bp, 重定价周期 12 个月<' in html
+
+
+def test_the_committee_vote_form_takes_the_chairs_floating_terms(world):
+    w = world
+    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    assert app["status"] == "committee"
+    client = TestClient(create_app(w.db, secret_key="test-secret"))
+    url = f"/origination/{app['id']}/vote"
+    floating = {"rate_type": "floating", "spread_bp": "10", "repricing_months": "12"}
+    csrf = _login(client, "a_member1")
+    member = client.post(
+        url,
+        data={"csrf_token": csrf, "vote": "approve", "reason": "y", **floating},
+        follow_redirects=False,
+    )
+    assert member.status_code == 303 and "error=" in member.headers["location"]
+    csrf = _login(client, "a_chair")
+    chair = client.post(
+        url,
+        data={"csrf_token": csrf, "vote": "approve", "reason": "y", "chair": "1", **floating},
+        follow_redirects=False,
+    )
+    assert chair.status_code == 303 and "error" not in chair.headers["location"]
+    o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="y")
+    app = o.committee_vote(w.db, w.actor("a_member2"), app["id"], approve=True, reason="y")
+    assert app["approved_rate_text"] == "LPR 1Y + 10 bp, repriced every 12 months"

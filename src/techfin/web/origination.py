@@ -286,7 +286,7 @@ async def vote(request: Request, application_id: int) -> Response:
             approve=f.get("vote") == "approve",
             reason=str(f.get("reason", "")),
             chair=bool(f.get("chair")),
-            **(_rate_terms(f) if f.get("chair") and f.get("rate_type") == "floating" else {}),
+            **(_rate_terms(f) if f.get("rate_type") == "floating" else {}),
         ),
     )
 
