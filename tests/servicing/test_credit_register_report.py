@@ -15,8 +15,8 @@ from techfin.credit.credit_register_report import (
     read_report,
     record_from_state,
 )
-from techfin.credit.schedule import Terms
-from techfin.credit.servicing import Contract, Disbursement, replay
+from techfin.credit.schedule import Subsidy, Terms
+from techfin.credit.servicing import Contract, Disbursement, Prepayment, replay
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -154,3 +154,42 @@ def test_record_from_servicing_state() -> None:
     assert row["days_past_due"] == "10"
     with pytest.raises(ReportInvalid, match="risk_class"):
         build_report([{**rec, "risk_class": "normal"}], dt.date(2025, 2, 25))
+
+
+def test_subsidised_loan_paid_off_by_the_borrower_is_reported_settled() -> None:
+    """The borrower prepays its payoff (decision 1108) while the subsidy payer still owes its
+    half of the accrued interest: the loan is settled for the register (no principal, nothing
+    overdue) — an active status with no principal would be refused by the layout."""
+    terms = Terms(
+        principal=D("120000.00"),
+        annual_rate=D("0.06"),
+        start=dt.date(2025, 1, 15),
+        installments=12,
+        subsidy=Subsidy(payer="区科技局", share=D("0.5")),
+    )
+    contract = Contract("L-10", terms)
+    disb = Disbursement("d", dt.date(2025, 1, 15), D("120000.00"))
+    day = dt.date(2025, 1, 22)
+    payoff = replay(contract, [disb], day).payoff_amount
+    assert payoff == D("120070.00")  # 120,000.00 + the borrower's half of 7 × 20.00
+    state = replay(contract, [disb, Prepayment("p", day, payoff)], day)
+    assert state.subsidy_receivable == D("70.00")
+    rec = record_from_state(
+        state,
+        branch_code="SH01",
+        contract_no="HT-10",
+        borrower_uscc="91110000600037341L",
+        borrower_name="示例科技",
+        product_code="credit_loan",
+        disbursement_date=dt.date(2025, 1, 15),
+        maturity_date=dt.date(2026, 1, 15),
+        contract_amount=D("120000.00"),
+        risk_class="normal",
+        guarantee_type="credit",
+        renewal_flag=False,
+        restructured_flag=False,
+        first_loan_flag=False,
+    )
+    row = read_report(build_report([rec], day))[0]
+    assert row["status"] == "settled"
+    assert row["principal_balance"] == "0.00" and row["overdue_interest"] == "0.00"
