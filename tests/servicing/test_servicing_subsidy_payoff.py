@@ -181,6 +181,8 @@ def test_money_held_in_suspense_counts_towards_the_payoff() -> None:
     after = _settles(PLAIN, events, day)
     held = next(e for e in after.ledger if e.kind == "suspense_applied")
     assert held.amount == D("168.80") and held.value_date == day
+    assert held.event_id == "suspense@2025-03-01/pay-off"
+    assert dict(held.allocations) == {"interest": D("168.80")}  # of the 257.34 just billed
 
 
 @pytest.mark.parametrize("contract", [HALF, POINTS, UNTIL, PLAIN], ids=lambda c: c.loan_id)

@@ -819,7 +819,7 @@ class _Replay:
                     self.dues.append(_Due(event.value_date, "interest", accrued - payer_part))
                 if payer_part > 0:
                     self.dues.append(_Due(event.value_date, "subsidy", payer_part))
-            self.apply_suspense_to_prepayment(event.value_date)
+            self.apply_suspense_to_prepayment(event)
             applied, left = self.allocate(event.amount)
             to_principal = min(left, self.principal_not_due)
             left -= to_principal
@@ -832,7 +832,7 @@ class _Replay:
                 note = f"accrued interest {accrued}{of_which} billed; {note}"
         else:
             if isinstance(event, Prepayment):
-                self.apply_suspense_to_prepayment(event.value_date)
+                self.apply_suspense_to_prepayment(event)
             applied, left = self.allocate(event.amount)
             note = ""
         if left > 0:
@@ -842,7 +842,7 @@ class _Replay:
             LedgerEntry(event.event_id, kind, event.value_date, event.amount, tuple(applied), note)
         )
 
-    def apply_suspense_to_prepayment(self, day: dt.date) -> None:
+    def apply_suspense_to_prepayment(self, event: Prepayment) -> None:
         """Money held in suspense is the borrower's: a prepayment uses it first (what is due,
         then principal not yet due), as `LoanState.payoff_amount` deducts it."""
         if self.suspense <= 0:
@@ -858,12 +858,12 @@ class _Replay:
         self.suspense = left
         self.ledger.append(
             LedgerEntry(
-                event_id=f"suspense@{day.isoformat()}",
+                event_id=f"suspense@{event.value_date.isoformat()}/{event.event_id}",
                 kind="suspense_applied",
-                value_date=day,
+                value_date=event.value_date,
                 amount=sum((a for _, a in applied), ZERO),
                 allocations=tuple(applied),
-                note="held money applied with a prepayment",
+                note=f"held money applied with prepayment {event.event_id}",
             )
         )
 
