@@ -21,6 +21,8 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from techfin.credit.schedule import Subsidy, Terms, build
 from techfin.credit.servicing import (
@@ -210,3 +212,51 @@ def test_every_day_of_the_first_two_periods(contract: Contract) -> None:
             assert s.subsidy_accrued == 0
         _settles(contract, [disb], day)
         day += dt.timedelta(days=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    principal=st.integers(min_value=10_000, max_value=5_000_000),
+    rate_bp=st.integers(min_value=100, max_value=1200),
+    share_pct=st.one_of(st.none(), st.integers(min_value=1, max_value=100)),
+    points_bp=st.integers(min_value=1, max_value=100),
+    until_days=st.one_of(st.none(), st.integers(min_value=1, max_value=120)),
+    day_offset=st.integers(min_value=1, max_value=150),
+    paid=st.integers(min_value=0, max_value=30_000),
+)
+def test_prepaying_the_payoff_settles_any_subsidised_loan(
+    principal: int,
+    rate_bp: int,
+    share_pct: int | None,
+    points_bp: int,
+    until_days: int | None,
+    day_offset: int,
+    paid: int,
+) -> None:
+    """Whatever the subsidy (a share or rate points, with or without `until`), the day and an
+    earlier repayment (short, exact or over, so some money may be held): the parts of the
+    accrued interest add up and a prepayment of the payoff settles the loan."""
+    rate = D(rate_bp) / 10_000
+    until = None if until_days is None else START + dt.timedelta(days=until_days)
+    if share_pct is not None:
+        subsidy = Subsidy(payer=PAYER, share=D(share_pct) / 100, until=until)
+    else:
+        subsidy = Subsidy(payer=PAYER, rate=min(D(points_bp) / 10_000, rate), until=until)
+    contract = Contract("L-p", _terms(f"{principal}.00", str(rate), subsidy))
+    events: list[Event] = [_disb(contract)]
+    if paid:
+        events.append(Repayment("r", START + dt.timedelta(days=31), D(paid)))
+    day = START + dt.timedelta(days=day_offset)
+    s = replay(contract, events, day)
+    assert s.borrower_interest_accrued + s.subsidy_accrued == s.interest_accrued
+    assert 0 <= s.subsidy_accrued <= s.interest_accrued
+    if until is not None and s.schedule is not None:  # a period starting after `until`
+        due = [r.due_date for r in s.schedule.rows]
+        period_start = max([START, *(d for d in due if d <= day)])
+        if period_start >= until:
+            assert s.subsidy_accrued == 0
+    if s.payoff_amount == 0:  # money held covers everything: nothing to prepay
+        owed = s.total_due_now + s.principal_not_due + s.borrower_interest_accrued
+        assert s.suspense >= owed
+        return
+    _settles(contract, events, day)
