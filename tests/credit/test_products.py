@@ -212,12 +212,15 @@ def test_loan_tags_first_loan_from_register() -> None:
 
 def test_penalty_markup_is_product_data_within_the_rules() -> None:
     from techfin.credit.products import _markup
+    from techfin.services.errors import Conflict
     from techfin.services.servicing import penalty_markup
 
     assert get_product("talent_loan").penalty_markup == D("0.30")
     assert get_product("ip_pledge_loan").penalty_markup == D("0.50")
     assert penalty_markup("talent_loan") == D("0.30")  # servicing reads it from the product
-    assert penalty_markup("no_such_product") == D("0.50")
+    with pytest.raises(Conflict) as err:  # a loan always comes from the catalogue (1109)
+        penalty_markup("no_such_product")
+    assert err.value.field == "product_code"
     with pytest.raises(ValueError, match=r"between 0\.30 and 0\.50"):
         _markup({"code": "x", "penalty_markup": "0.60"})
 
@@ -225,6 +228,7 @@ def test_penalty_markup_is_product_data_within_the_rules() -> None:
 def test_allocation_order_is_product_data_principal_last() -> None:
     from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
     from techfin.credit.products import _allocation_order
+    from techfin.services.errors import Conflict
     from techfin.services.servicing import allocation_order
 
     for p in load_catalogue().products:
@@ -235,7 +239,8 @@ def test_allocation_order_is_product_data_principal_last() -> None:
     talent = ("costs", "interest", "penalty_interest", "compound_interest", "principal")
     assert get_product("talent_loan").allocation_order == talent
     assert allocation_order("talent_loan") == talent  # servicing reads it from the product
-    assert allocation_order("no_such_product") == DEFAULT_ALLOCATION_ORDER
+    with pytest.raises(Conflict):
+        allocation_order("no_such_product")
     assert _allocation_order({"code": "x"}) == DEFAULT_ALLOCATION_ORDER
     # interest before costs is a lawful agreed order (art. 561 "unless agreed"), accepted
     agreed = ["interest", "costs", "penalty_interest", "compound_interest", "principal"]
