@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from techfin.credit.daycount import InterestBasis, basis_days
 from techfin.money import ZERO, Rounding, quantize, to_decimal
@@ -78,24 +78,38 @@ def accrue_period(
     period_interest: Decimal,
     decimals: int = 2,
     rounding: Rounding = Rounding.HALF_UP,
+    weights: Sequence[Decimal] | None = None,
 ) -> list[DailyAccrual]:
     """Spread a period's interest (from the schedule) over its days [start, end).
 
     Cumulative through day k = round(period_interest × k ÷ days); the last cumulative equals
-    `period_interest` exactly, so the daily amounts sum to it.
+    `period_interest` exactly, so the daily amounts sum to it. ``weights`` (one per day, none
+    negative, not all zero) spread it in proportion instead — the rate in force each day when
+    the rate changes inside the period, so that each day accrues at its own rate: cumulative
+    through day k = round(period_interest × (w₁ + … + w_k) ÷ (w₁ + … + w_n)).
     """
     total = to_decimal(period_interest, "period_interest")
     if quantize(total, decimals, rounding) != total:
         raise ValueError(f"period_interest: {total} has more than {decimals} decimals")
     n = _days(start, end)
+    if weights is not None:
+        if len(weights) != n:
+            raise ValueError(f"weights: {len(weights)} values for {n} days")
+        if any(w < 0 for w in weights) or not any(w > 0 for w in weights):
+            raise ValueError("weights: none may be negative and not all zero")
     out: list[DailyAccrual] = []
     previous = ZERO
-    for k in range(1, n + 1):
-        cumulative = quantize(total * k / n, decimals, rounding)
-        out.append(
-            DailyAccrual(start + dt.timedelta(days=k - 1), cumulative - previous, cumulative)
-        )
-        previous = cumulative
+    running = ZERO
+    whole = sum(weights, ZERO) if weights is not None else Decimal(n)
+    with localcontext() as ctx:
+        ctx.prec = 60  # the ratio stays exact enough that only the final rounding counts
+        for k in range(1, n + 1):
+            running += weights[k - 1] if weights is not None else 1
+            cumulative = quantize(total * running / whole, decimals, rounding)
+            out.append(
+                DailyAccrual(start + dt.timedelta(days=k - 1), cumulative - previous, cumulative)
+            )
+            previous = cumulative
     return out
 
 

@@ -697,6 +697,9 @@ class _Replay:
             period_interest=row.subsidy,
             decimals=self.c.terms.decimals,
             rounding=self.rounding,
+            weights=self._rate_weights(
+                start, end, subsidy.rate if subsidy is not None and subsidy.rate else None
+            ),
         )
         return min(daily[min(days, len(daily)) - 1].cumulative, self.interest_accrued(as_of))
 
@@ -715,8 +718,30 @@ class _Replay:
             period_interest=row.interest,
             decimals=self.c.terms.decimals,
             rounding=self.rounding,
+            weights=self._rate_weights(start, row.due_date),
         )
         return daily[min(days, len(daily)) - 1].cumulative
+
+    def _rate_weights(
+        self, start: dt.date, end: dt.date, cap: Decimal | None = None
+    ) -> list[Decimal] | None:
+        """The rate in force on each day of [start, end) (at most ``cap``) when the rate changes
+        inside the span, so that accrual follows each day's rate; None when it does not change
+        (every day weighs the same)."""
+        assert self.schedule is not None
+        terms = self.schedule.terms
+        if not any(start < rc.effective < end for rc in terms.rate_changes):
+            return None
+        out = []
+        day = start
+        while day < end:
+            rate = terms.annual_rate
+            for rc in terms.rate_changes:
+                if rc.effective <= day:
+                    rate = rc.annual_rate
+            out.append(rate if cap is None else min(rate, cap))
+            day += dt.timedelta(days=1)
+        return out
 
     # Events ----------------------------------------------------------------------------------
 
