@@ -2144,6 +2144,65 @@ def write_register_report(db: Database, actor: Actor, as_of: dt.date) -> dict[st
         }
 
 
+REPORT_ROLES = [Role.RISK_MANAGER, Role.ADMIN]
+
+
+def register_reports(db: Database, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """The credit-register reports written for the caller's institution, newest first."""
+    require_role(actor, REPORT_ROLES, "reading the credit-register reports")
+    with db.read() as session:
+        rows = session.scalars(
+            select(SvcRegisterReport)
+            .where(SvcRegisterReport.institution_id == actor.institution_id)
+            .order_by(SvcRegisterReport.id.desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "id": r.id,
+                "as_of": r.as_of.isoformat(),
+                "path": r.path,
+                "file_name": Path(r.path).name,
+                "records": r.records,
+                "sha256": r.sha256,
+                "written_by": _name(session, r.written_by),
+                "at": r.at.isoformat(timespec="seconds") if r.at else None,
+            }
+            for r in rows
+        ]
+
+
+def register_report_file(db: Database, actor: Actor, report_id: int) -> tuple[str, bytes]:
+    """One report's file (name, bytes), for its own institution only (another's is not found).
+    Refused when the file on disk no longer hashes to the SHA-256 recorded when it was written
+    (a later report for the same date rewrote it, or it was altered). Each download is audited."""
+    require_role(actor, REPORT_ROLES, "reading a credit-register report")
+    with db.transaction() as session:
+        row = session.get(SvcRegisterReport, report_id)
+        if row is None:
+            raise NotFound("report not found", field="report")
+        require_institution(actor, row.institution_id, "report")
+        path = Path(row.path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise Conflict("the report file is no longer on disk", field="report") from exc
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            raise Conflict(
+                "the file on disk no longer matches this report's SHA-256 (a later report for "
+                "the same date rewrote it, or it was altered): download the latest one",
+                field="report",
+            )
+        audit.record(
+            session,
+            actor,
+            "servicing.register_report_read",
+            f"report:{row.id}",
+            after={"path": row.path, "sha256": row.sha256},
+        )
+        return path.name, data
+
+
 # --------------------------------------------------------------------------------------------
 # Day-end: floating-rate repricings (decision 1141)
 
