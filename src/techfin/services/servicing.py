@@ -793,8 +793,8 @@ def request_reversal(
         return _reversal_dict(req)
 
 
-def _reversal_dict(r: SvcReversalRequest) -> dict[str, Any]:
-    return {
+def _reversal_dict(r: SvcReversalRequest, session: Session | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "id": r.id,
         "loan_id": r.loan_id,
         "event_id": r.target_event_id,
@@ -806,6 +806,10 @@ def _reversal_dict(r: SvcReversalRequest) -> dict[str, Any]:
         "check_note": r.check_note,
         "reversal_event_id": r.reversal_event_id,
     }
+    if session is not None:
+        out["requested_by_name"] = _name(session, r.requested_by)
+        out["checked_by_name"] = _name(session, r.checked_by)
+    return out
 
 
 def decide_reversal(
@@ -2022,7 +2026,7 @@ def loan_view(
                 for e in events
             ],
             "ledger": [e.to_dict() for e in pos.ledger],
-            "reversal_requests": [_reversal_dict(r) for r in reversals],
+            "reversal_requests": [_reversal_dict(r, session) for r in reversals],
             "subsidies": [_subsidy_dict(a, session) for a in subsidies],
             "write_offs": [_write_off_dict(w, session) for w in write_offs],
             "schedule_changes": [
