@@ -11,7 +11,14 @@ from decimal import Decimal
 from techfin.services import consent, experts, users
 from techfin.services.context import Actor
 from techfin.store.db import Database
-from techfin.store.tables import AnnualFinancials, Enterprise, GrantedTitle, Patent
+from techfin.store.tables import (
+    AnnualFinancials,
+    BusinessDate,
+    Enterprise,
+    GrantedTitle,
+    Institution,
+    Patent,
+)
 
 PASSWORD = "correct-horse-1"
 
@@ -55,9 +62,24 @@ def _financials(enterprise_id: int, year: int, scale: Decimal) -> AnnualFinancia
     )
 
 
-def build_orig_world(db: Database) -> OrigWorld:
+def set_business_date(db: Database, code: str, day: dt.date) -> None:
+    """Set an institution's business date (营业日) — what day-end would have moved it to."""
+    with db.transaction() as s:
+        inst = s.query(Institution).filter_by(code=code).one()
+        row = s.get(BusinessDate, inst.id)
+        if row is None:
+            s.add(BusinessDate(institution_id=inst.id, business_date=day))
+        else:
+            row.business_date = day
+
+
+def build_orig_world(db: Database, *, business_date: dt.date | None = None) -> OrigWorld:
+    """The world; with `business_date`, BANKA works on that date (its tech titles and patents
+    are in force around it) — without one, the bank has no business date yet and origination
+    dates by the wall clock, as `servicing.business_date` falls back to it. Consents are
+    granted on the wall clock (the consent service's)."""
     system = Actor.system("test")
-    today = dt.date.today()
+    today = business_date or dt.date.today()
     with db.transaction() as s:
         users.add_institution(s, system, code="BANKA", name="甲银行", kind="bank")
         users.add_institution(s, system, code="BANKB", name="乙银行", kind="bank")
@@ -214,6 +236,8 @@ def build_orig_world(db: Database) -> OrigWorld:
             enterprise_id=ent,
             grantee_code="BANKA",
             purpose="credit_assessment",
-            expires_on=today + dt.timedelta(days=365),
+            expires_on=dt.date.today() + dt.timedelta(days=365),
         )
+    if business_date is not None:
+        set_business_date(db, "BANKA", business_date)
     return world

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from orig_world import PASSWORD, OrigWorld, build_orig_world
+from orig_world import PASSWORD, OrigWorld, build_orig_world, set_business_date
 from sqlalchemy import select
 
 from techfin.app import create_app
@@ -22,13 +22,14 @@ from techfin.store.tables_origination import Loan
 
 IP = [{"kind": "ip", "ip_type": "invention", "appraised_value": "8000000", "patent": "ZL1"}]
 MILESTONES = [{"kind": "revenue", "text": "2026 revenue ≥ 40m", "due": "2027-03-31"}]
-# lpr.csv: 2024-06-20 1Y 3.45 %, 5Y+ 3.95 % — in force on 2024-06-25
+# lpr.csv: 2024-06-20 1Y 3.45 %, 5Y+ 3.95 % — in force on 2024-06-25, the bank's business date
+# (origination dates everything by it: the approval's indicative rate, the contract, the drawdown)
 VALUE_DATE = dt.date(2024, 6, 25)
 
 
 @pytest.fixture
 def world(db) -> OrigWorld:
-    return build_orig_world(db)
+    return build_orig_world(db, business_date=VALUE_DATE)
 
 
 def _to_decision(w: OrigWorld, amount: str = "1000000", **kw) -> dict:
@@ -84,9 +85,8 @@ def test_floating_approval_to_a_loan_at_the_lpr_in_force_on_its_value_date_plus_
     terms = app["approved_rate_terms"]
     assert terms["rate_type"] == "floating" and terms["spread_bp"] == "-20"
     assert terms["lpr_tenor"] == "1y" and terms["repricing"] == {"rule": "periodic", "months": 12}
-    # indicative at approval: the LPR in force today (the last fixing when the table lags) − 20 bp
-    today = load_lpr_table().in_force(dt.date.today(), allow_stale=True)
-    assert Decimal(app["approved_rate"]) == today.one_year - Decimal("0.0020")
+    # indicative at approval: the LPR in force on the business date − 20 bp
+    assert Decimal(app["approved_rate"]) == Decimal("0.0345") - Decimal("0.0020")
 
     contracted = o.make_contract(w.db, w.actor("a_am"), app["id"])["contract"]
     assert contracted["rate_text"] == "LPR 1Y − 20 bp, repriced every 12 months"
@@ -190,7 +190,7 @@ def test_refusals_name_their_field(world):
     refused("repricing_rule", rate_type="floating", spread_bp="10", repricing_rule="monthly")
     refused("approved_rate", rate_type="floating", spread_bp="10", approved_rate=Decimal("0.04"))
     # a negative spread is allowed, one that takes the rate to zero or below is not
-    today = load_lpr_table().in_force(dt.date.today(), allow_stale=True).one_year
+    today = load_lpr_table().in_force(VALUE_DATE).one_year
     text = refused("spread_bp", rate_type="floating", spread_bp=str(-today * 10000))
     assert "not above zero" in text
     refused("spread_bp", rate_type="floating", spread_bp=str(-today * 10000 - 5))
@@ -212,9 +212,10 @@ def test_the_value_date_must_have_an_lpr_fixing(world):
     app = o.make_contract(w.db, w.actor("a_am"), app["id"])
     for c in app["contract"]["conditions"]:
         o.meet_condition(w.db, w.actor("a_am"), c["id"], evidence="reg")
-    beyond = load_lpr_table().valid_until() + dt.timedelta(days=3)
+    # the business date has run past the platform's LPR table: the drawdown waits for fixings
+    set_business_date(w.db, "BANKA", load_lpr_table().valid_until() + dt.timedelta(days=3))
     with pytest.raises(ValidationFailed) as exc:
-        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"], value_date=beyond)
+        o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
     assert exc.value.field == "value_date" and "LPR" in exc.value.detail
     with pytest.raises(ValidationFailed) as exc:
         o.request_disbursement(

@@ -51,11 +51,11 @@ from techfin.services.origination_policy import (
     route,
     tally,
 )
+from techfin.services.servicing import business_date
 from techfin.store.db import Database
 from techfin.store.tables import (
     AnnualFinancials,
     Branch,
-    BusinessDate,
     Enterprise,
     Expert,
     User,
@@ -95,8 +95,13 @@ GUARANTEE_CONDITIONS = {
 }
 
 
-def _today() -> dt.date:
-    return dt.date.today()
+def _business_day(session: Session, institution_id: int) -> dt.date:
+    """The institution's business date (营业日), the one clock of every business fact origination
+    records — the credit file's date, a line's start, an approval's indicative LPR, a contract's
+    signing, a disbursement's value date, use-of-funds evidence — as servicing and day-end use
+    it (`servicing.business_date`: the wall clock only while the institution has none yet).
+    The wall clock stays for audit timestamps (`created_at`, `…_at`)."""
+    return business_date(session, institution_id)
 
 
 def _app(session: Session, actor: Actor, application_id: int) -> Application:
@@ -191,7 +196,7 @@ def add_group_link(
             owned_enterprise_id=owned_enterprise_id,
             share=share,
             source=source,
-            as_of=as_of or _today(),
+            as_of=as_of or _business_day(session, actor.institution_id),
         )
         session.add(link)
         session.flush()
@@ -247,13 +252,13 @@ def set_credit_line(
     subs = {str(k): str(_money(v, "sublimits")) for k, v in (sublimits or {}).items()}
     if any(Decimal(v) > limit or Decimal(v) < 0 for v in subs.values()):
         raise ValidationFailed("a sub-limit lies between 0 and the limit", field="sublimits")
-    start = valid_from or _today()
-    end = valid_to or start.replace(year=start.year + 1)
-    if end <= start:
-        raise ValidationFailed("valid_to must be after valid_from", field="valid_to")
     if actor.institution_id is None:
         raise ValidationFailed("a credit line belongs to an institution", field="institution")
     with db.transaction() as session:
+        start = valid_from or _business_day(session, actor.institution_id)
+        end = valid_to or _add_year(start)
+        if end <= start:
+            raise ValidationFailed("valid_to must be after valid_from", field="valid_to")
         if session.get(Enterprise, enterprise_id) is None:
             raise NotFound("enterprise not found")
         old = session.scalars(
@@ -287,6 +292,14 @@ def set_credit_line(
             after={"scope": scope, "limit": str(limit), "sublimits": subs},
         )
         return _line_view(session, line)
+
+
+def _add_year(day: dt.date) -> dt.date:
+    """The same day a year later (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
 
 
 def _outstanding(
@@ -493,7 +506,7 @@ def _assemble(
         investigation_report=app.investigation_report,
         milestones=list(app.milestones),
         exposure=Decimal(app.exposure),
-        today=_today(),
+        today=_business_day(session, app.institution_id),
         policy=policy,
         lpr_table=market.lpr_table(session),
     )
@@ -969,7 +982,10 @@ def _approved_terms(
                 field="rate_type",
             )
         indicative, fixing = floating.rate_on(
-            market.lpr_table(session), f, _today(), allow_stale=True
+            market.lpr_table(session),
+            f,
+            _business_day(session, app.institution_id),
+            allow_stale=True,
         )
         floating.check_positive(indicative, f, fixing)
         if not indicative < Decimal("0.36"):
@@ -1228,6 +1244,8 @@ def make_contract(db: Database, actor: Actor, application_id: int) -> dict[str, 
                 "decision": app.decision,
                 "policy_version": app.policy_version,
                 "rate": app.approved_rate_terms or {"rate_type": "fixed"},
+                # the business date it was signed: no drawdown is value-dated before it
+                "signed_on": _business_day(session, app.institution_id).isoformat(),
             },
             made_by=actor.user_id,
         )
@@ -1322,6 +1340,58 @@ def _drawn(session: Session, contract_id: int) -> Decimal:
     return Decimal(total or 0)
 
 
+def signed_on(contract: Contract) -> dt.date:
+    """The business date the contract was signed (`terms.signed_on`; a contract made before
+    origination kept it: the day of its creation)."""
+    raw = (contract.terms or {}).get("signed_on")
+    return dt.date.fromisoformat(str(raw)) if raw else contract.created_at.date()
+
+
+def _value_date(session: Session, contract: Contract, value_date: dt.date | None) -> dt.date:
+    """A drawdown's value date: the institution's business date. An explicit `value_date` is
+    accepted when it is that date; a later one (a loan no one could repay before it), one
+    before the contract was signed, or any other past one (backdating: interest for days the
+    borrower did not hold the money, past day-ends already closed) is refused naming
+    `value_date` (decision 1057)."""
+    today = _business_day(session, contract.institution_id)
+    if value_date is None or value_date == today:
+        if today < signed_on(contract):
+            raise Conflict(
+                f"value_date: the business date {today} is before the contract was signed "
+                f"({signed_on(contract)})",
+                field="value_date",
+            )
+        return today
+    if value_date > today:
+        raise ValidationFailed(
+            f"value_date {value_date} is after the business date {today}: a drawdown is "
+            "value-dated the day it is paid out, not in the future",
+            field="value_date",
+        )
+    signed = signed_on(contract)
+    if value_date < signed:
+        raise ValidationFailed(
+            f"value_date {value_date} is before the contract was signed ({signed})",
+            field="value_date",
+        )
+    raise ValidationFailed(
+        f"value_date {value_date} is before the business date {today}: a drawdown is "
+        "value-dated the day it is paid out (no backdating)",
+        field="value_date",
+    )
+
+
+def _check_line_validity(session: Session, contract: Contract, on: dt.date) -> None:
+    """Every credit line covering the borrower must be in force on the value date."""
+    for line in _lines_for(session, contract.institution_id, contract.enterprise_id):
+        if not line.valid_from <= on <= line.valid_to:
+            raise Conflict(
+                f"value_date {on}: the {line.scope} credit line {line.id} is valid "
+                f"{line.valid_from} to {line.valid_to}",
+                field="value_date",
+            )
+
+
 def request_disbursement(
     db: Database,
     actor: Actor,
@@ -1372,8 +1442,9 @@ def request_disbursement(
             raise ValidationFailed(
                 "the drawdown exceeds the contract's undrawn amount", field="amount"
             )
-        on = value_date or _today()
+        on = _value_date(session, contract, value_date)
         _floating_start(session, contract, on)  # refused now rather than at the check
+        _check_line_validity(session, contract, on)
         problems = line_problems(
             session,
             contract.institution_id,
@@ -1409,7 +1480,12 @@ def request_disbursement(
             actor,
             "origination.request_disbursement",
             f"contract:{contract.number}",
-            after={"amount": str(value), "mode": mode, "disbursement": d.id},
+            after={
+                "amount": str(value),
+                "mode": mode,
+                "disbursement": d.id,
+                "value_date": on.isoformat(),
+            },
         )
         return _disbursement_view(d)
 
@@ -1455,6 +1531,12 @@ def check_disbursement(
             raise Forbidden("the disbursement check is independent of the approval and the request")
         if d.status != "requested":
             raise Conflict(f"disbursement {d.id} is {d.status}", field="status")
+        if approve:
+            # paid out now: on the business date of the check (a request left over a day-end
+            # is paid the next business day, not backdated to the request's)
+            requested_on = d.value_date
+            d.value_date = _value_date(session, contract, None)
+            _check_line_validity(session, contract, d.value_date)
         d.checked_by, d.checked_at, d.check_reason = actor.user_id, utcnow(), why
         if not approve:
             d.status = "refused"
@@ -1493,7 +1575,13 @@ def check_disbursement(
             "origination.disburse",
             f"disbursement:{d.id}",
             reason=why,
-            after={"loan": loan.id, "amount": str(d.amount), "mode": d.payment_mode},
+            before={"value_date": requested_on.isoformat()},
+            after={
+                "loan": loan.id,
+                "amount": str(d.amount),
+                "mode": d.payment_mode,
+                "value_date": d.value_date.isoformat(),
+            },
         )
         return _disbursement_view(d)
 
@@ -1722,14 +1810,13 @@ def record_fund_use(
         if loan is None:
             raise NotFound("loan not found")
         require_institution(actor, loan.institution_id, "loan")
-        day = session.get(BusinessDate, loan.institution_id)
         row = FundUseEvidence(
             loan_id=loan.id,
             amount=value,
             description=text,
             payee_name=payee,
             category=code,
-            recorded_on=day.business_date if day is not None else _today(),
+            recorded_on=_business_day(session, loan.institution_id),
             recorded_by=actor.user_id,
         )
         session.add(row)
@@ -1913,6 +2000,7 @@ def _view(session: Session, app: Application, *, as_expert: bool = False) -> dic
             "rate_parts": floating.describe_parts((contract.terms or {}).get("rate")),
             "term_months": contract.term_months,
             "method": contract.method,
+            "signed_on": signed_on(contract).isoformat(),
             "conditions": [
                 {
                     "id": c.id,

@@ -27,8 +27,14 @@ reviewer gives; the demo takes the first seed whose draw falls on experts with a
 reviewer does not choose the seed). Event times are the time of seeding, so the channel-time
 table shows seconds, not days.
 
-Deterministic for a given world (the services' own dates are the day it runs: titles valid
-"today" decide the channel); a database where BANK-HX already has applications is skipped.
+Origination dates every business fact by the bank's business date (营业日, decision 1057), so
+the seeder works through the bank's days as a bank would: it sets the business date (through
+`eod.set_business_date`, audited under the bank's admin) to 90 days before the as-of date to
+open the applications, to each disbursed example's day (75, 40 and 20 days before) to take it
+from the file to the loan — the whole path and the drawdown on that day, value-dated that day,
+never backdated — and to the as-of date for the applications still on their way; then it puts
+the business date back as it found it (the as-of date if the bank had none). Deterministic for a
+given world; a database where BANK-HX already has applications is skipped.
 """
 
 from __future__ import annotations
@@ -41,14 +47,23 @@ from typing import Any
 
 from sqlalchemy import select
 
+from techfin.services import eod, users
 from techfin.services import experts as expert_registry
 from techfin.services import origination as orig
-from techfin.services import users
 from techfin.services.context import Actor
 from techfin.services.errors import ServiceError
 from techfin.services.origination_policy import load_policy
 from techfin.store.db import Database
-from techfin.store.tables import Branch, Consent, Enterprise, Expert, Institution, Patent, User
+from techfin.store.tables import (
+    Branch,
+    BusinessDate,
+    Consent,
+    Enterprise,
+    Expert,
+    Institution,
+    Patent,
+    User,
+)
 from techfin.store.tables_origination import (
     Application,
     ApplicationEvent,
@@ -59,6 +74,10 @@ from techfin.store.tables_origination import (
 PRODUCT = "ip_pledge_loan"
 APPRAISED = "8000000"
 MAX_SEEDS = 200_000
+# the business days of the demo, in days before the as-of date: applications opened, then each
+# disbursed example taken from its file to the loan on its own day
+OPENED_DAYS_BEFORE = 90
+DISBURSED_DAYS_BEFORE = {"disbursed": 75, "disbursed_committee": 40, "disbursed_ordinary": 20}
 
 REPORT = (
     "On-site visit {on}: R&D centre and pilot line inspected; order book and VAT invoices "
@@ -133,6 +152,18 @@ class _Bank:
             int(e): users.actor_by_id(db, int(u)) for e, u in rows if u is not None
         }
         self.notes: list[str] = []
+
+    # --- the bank's business date -----------------------------------------------------------
+
+    def business_date(self) -> dt.date | None:
+        assert self.institution_id is not None
+        with self.db.read() as session:
+            row = session.get(BusinessDate, self.institution_id)
+            return None if row is None else row.business_date
+
+    def set_business_date(self, day: dt.date) -> None:
+        if self.business_date() != day:
+            eod.set_business_date(self.db, self.admin, self.code, day)
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -224,7 +255,11 @@ class _Bank:
     def contract(self, app_id: int) -> dict[str, Any]:
         return orig.make_contract(self.db, self.am, app_id)
 
-    def disburse(self, app_id: int, value_date: dt.date, *, fund_use: Decimal | None) -> int:
+    def disburse(self, app_id: int, *, fund_use: Decimal | None) -> int:
+        """Conditions met, the drawdown requested and checked, on the business date (which is
+        its value date) — the seeder has set it to the example's day."""
+        value_date = self.business_date()
+        assert value_date is not None
         view = orig.get_application(self.db, self.am, app_id)
         contract_id = int(view["contract"]["id"])
         for c in view["contract"]["conditions"]:
@@ -236,11 +271,7 @@ class _Bank:
                     evidence=f"CNIPA pledge registration Y{value_date:%Y%m%d}{app_id:05d}",
                 )
         d = orig.request_disbursement(
-            self.db,
-            self.am,
-            contract_id,
-            value_date=value_date,
-            idempotency_key=f"demo-{self.code}-{app_id}",
+            self.db, self.am, contract_id, idempotency_key=f"demo-{self.code}-{app_id}"
         )
         done = orig.check_disbursement(
             self.db,
@@ -310,6 +341,16 @@ def _fits(view: dict[str, Any]) -> bool:
 
 def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool) -> dict[str, Any]:
     bank = _Bank(db, code, prefix, as_of)
+    assert bank.institution_id is not None
+    found = bank.business_date()
+    try:
+        return _seed_bank_days(bank, prefix, full)
+    finally:
+        bank.set_business_date(found or as_of)
+
+
+def _seed_bank_days(bank: _Bank, prefix: str, full: bool) -> dict[str, Any]:
+    db, code, as_of = bank.db, bank.code, bank.as_of
     out: dict[str, Any] = {"bank": code, "applications": {}, "loans": []}
     assert bank.institution_id is not None
     with db.read() as session:
@@ -322,6 +363,7 @@ def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool)
         if opened is not None:
             return {"bank": code, "skipped": "the bank already has applications"}
         t1 = session.scalar(select(Branch.id).where(Branch.code == f"{code}-01-T1"))
+    bank.set_business_date(as_of - dt.timedelta(days=OPENED_DAYS_BEFORE))
     if full:
         for name in ("reviewer", "reviewer.1", "approver", "approver.1"):
             orig.designate_channel_staff(db, bank.admin, username=f"{prefix}.{name}")
@@ -391,12 +433,15 @@ def _seed_bank(db: Database, code: str, prefix: str, as_of: dt.date, full: bool)
             bank.notes.append(f"no enterprise for the {name} example")
             continue
         app_id, enterprise_id = filled[name]
+        # the disbursed examples come first in `slots`, so the business date only moves forward
+        bank.set_business_date(as_of - dt.timedelta(days=DISBURSED_DAYS_BEFORE.get(name, 0)))
         try:
             _advance(bank, name, app_id, enterprise_id, filled, loans)
         except ServiceError as exc:
             bank.notes.append(f"{name} (application {app_id}): {exc.detail}")
         out["applications"][name] = app_id
     out["loans"] = loans
+    bank.set_business_date(as_of)
     if full and "disbursed" in filled and loans:
         out["repayments"] = _repay(bank, loans[0])
     if bank.notes:
@@ -507,13 +552,8 @@ def _advance(
     bank.contract(app_id)
     if name == "contracted":
         return
-    days = {"disbursed": 75, "disbursed_committee": 40, "disbursed_ordinary": 20}[name]
     loans.append(
-        bank.disburse(
-            app_id,
-            as_of - dt.timedelta(days=days),
-            fund_use=Decimal("1200000.00") if name == "disbursed" else None,
-        )
+        bank.disburse(app_id, fund_use=Decimal("1200000.00") if name == "disbursed" else None)
     )
 
 
