@@ -4,11 +4,16 @@
 
 A fresh PostgreSQL database (created here, dropped at the end) is migrated and given origination's
 test world (tests/origination/orig_world.py: bank BANKA with head office → branch → tech
-sub-branch, the staff of each role, experts, two enterprises); the bank's business date is
-today. A real server process (`techfin serve`, one worker) is started. `--warmup-loans` loans
-are originated through the API before the clock starts (so that repayments have loans from the
-first second); then `--clients` concurrent API clients work for `--seconds`, each one choosing
-its next operation at random:
+sub-branch, the staff of each role, experts, two enterprises). A real server process
+(`techfin serve`, one worker) is started. `--warmup-loans` loans are originated through the API
+before the clock starts (so that repayments have loans from the first second), ~70 % of them on
+past business dates up to ~13 months back, so that the book has loans of every age with dues
+billed and overdue amounts accruing penalty and compound interest: origination value-dates a
+drawdown on the bank's business date and refuses backdating (decision 1057), so the bench sets
+the bank's business date (`eod.set_business_date`, audited) to each warm-up day in turn, the
+loans of that day are originated on it — value date = that business date, sent explicitly —
+and then the business date is set to today, the run's date. Then `--clients` concurrent API
+clients work for `--seconds`, each one choosing its next operation at random:
 
 - with probability `--origination-share`: originate a loan through the origination API —
   create → file → submit → review (→ expert draw and opinions when the policy asks) → decision by
@@ -17,9 +22,8 @@ its next operation at random:
   are distinct users as the approval policy requires. For ~30 % of the loans an interest-subsidy
   agreement (贴息: a share of the interest or points of the rate, sometimes until a date) is
   then requested by the account manager and approved by an approver. Products, amounts, terms
-  and repayment methods vary; about 70 % of the disbursements are value-dated in the past (up
-  to ~13 months), so that the book has loans of every age with dues billed and overdue amounts
-  accruing penalty and compound interest;
+  and repayment methods vary; the drawdown is sent without a value date and is value-dated the
+  business date (today);
 - otherwise a money event on a random loan: repayment (65 %), prepayment (20 %, re-amortise or
   reduce term), subsidy receipt (7.5 %) or fee (7.5 %), value-dated on the business date or
   backdated, each with a fresh Idempotency-Key. About one in three is sent again with the same
@@ -110,25 +114,46 @@ def _free_port() -> int:
 
 
 def build_world(url: str, today: dt.date) -> int:
-    """The origination engineers' test world; the bank's business date is `today`. Returns
-    the bank's institution id."""
+    """The origination engineers' test world with the bank's business date `today` (its tech
+    title in force from 300 days before it). Returns the bank's institution id."""
     os.environ.setdefault("TECHFIN_FAST_PASSWORD_HASH", "1")
     sys.path.insert(0, str(ROOT / "tests" / "origination"))
     from orig_world import build_orig_world
 
     from techfin.store.db import Database
     from techfin.store.migrate import upgrade
-    from techfin.store.tables import BusinessDate, Institution
+    from techfin.store.tables import Institution
 
     db = Database(url)
     upgrade(db.engine)
-    build_orig_world(db)
-    with db.transaction() as s:
-        bank = s.query(Institution).filter_by(code=BANK).one()
-        s.add(BusinessDate(institution_id=bank.id, business_date=today))
-        bank_id = int(bank.id)
+    build_orig_world(db, business_date=today)
+    with db.read() as s:
+        bank_id = int(s.query(Institution).filter_by(code=BANK).one().id)
     db.dispose()
     return bank_id
+
+
+def set_business_date(url: str, day: dt.date) -> None:
+    """Set the bank's business date (营业日) as an operator would (audited)."""
+    from techfin.services import eod
+    from techfin.services.context import Actor
+    from techfin.store.db import Database
+
+    db = Database(url)
+    try:
+        eod.set_business_date(db, Actor.system("load-bench"), BANK, day)
+    finally:
+        db.dispose()
+
+
+def warmup_days(warmup: int, today: dt.date) -> list[dt.date]:
+    """The business day each warm-up loan is originated on: ~30 % today, the rest up to 399
+    days back (deterministic)."""
+    rng = random.Random(20_261_127)
+    return [
+        today - dt.timedelta(days=0 if rng.random() < 0.3 else rng.randrange(1, 400))
+        for _ in range(warmup)
+    ]
 
 
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -253,12 +278,14 @@ def originate(
     api: Api,
     rng: random.Random,
     n: int,
-    today: dt.date,
     prefix: str,
     deadline: float = float("inf"),
+    value_date: dt.date | None = None,
 ) -> LoanRecord:
-    """One application from creation to disbursed loan through the origination API; past the
-    `deadline` the flow stops before its next call (`Abandoned`)."""
+    """One application from creation to disbursed loan through the origination API, on the
+    bank's business date: the drawdown carries `value_date` when given (it must be the business
+    date), else none (the server value-dates it the business date). Past the `deadline` the flow
+    stops before its next call (`Abandoned`)."""
     am, rev = MAKERS[n % 2], REVIEWERS[n % 2]
     if rng.random() < 0.7:
         body: dict[str, Any] = {
@@ -329,8 +356,7 @@ def originate(
             am,
             body={"evidence": "registered"},
         )
-    back = 0 if rng.random() < 0.3 else rng.randrange(1, 400)
-    draw = {"value_date": (today - dt.timedelta(days=back)).isoformat()}
+    draw = {} if value_date is None else {"value_date": value_date.isoformat()}
     key = f"draw-{uuid.uuid4().hex}"
     path = f"/api/origination/contracts/{contract['id']}/disbursements"
     d = step("disbursement", "POST", path, am, body=draw, expect=201, key=key)
@@ -350,6 +376,13 @@ def originate(
     )
     if chk["status"] != "disbursed" or chk["loan_id"] is None:
         raise Unexpected(f"disbursement {d['id']}: {chk}")
+    if d["value_date"] != chk["value_date"] or (
+        value_date is not None and chk["value_date"] != value_date.isoformat()
+    ):
+        api.stats.problem(
+            f"disbursement {d['id']}: requested for {d['value_date']}, paid out on "
+            f"{chk['value_date']} (expected {value_date or 'the business date'})"
+        )
     loan_id = int(chk["loan_id"])
     start = dt.date.fromisoformat(chk["value_date"])
     subsidy = None
@@ -542,6 +575,7 @@ def post_payment(
 
 def run_load(
     base: str,
+    url: str,
     book: Book,
     clients: int,
     seconds: float,
@@ -559,13 +593,16 @@ def run_load(
             book.loans[rec.loan_id] = rec
             loan_ids.append(rec.loan_id)
 
-    # Warm-up: loans to repay from the first second (not measured).
+    # Warm-up: loans to repay from the first second (not measured), each originated on its
+    # business day — the bank's business date set to each day in turn, oldest first — then the
+    # business date is set to today for the run.
     warm_stats = Stats()
-    counter = iter(range(warmup))
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for i, day in enumerate(warmup_days(warmup, today)):
+        by_day[day].append(i)
 
-    def warm(n: int) -> None:
+    def warm(day: dt.date, counter: Any) -> None:
         api = Api(base, warm_stats, tokens)
-        rng = random.Random(10_000 + n)
         try:
             while True:
                 with lock:
@@ -573,17 +610,26 @@ def run_load(
                 if i is None:
                     return
                 with contextlib.suppress(Unexpected):
-                    add_loan(originate(api, rng, i, today, "warm-up "))
+                    rng = random.Random(10_000 + i)
+                    add_loan(originate(api, rng, i, "warm-up ", value_date=day))
         finally:
             api.close()
 
     t0 = time.monotonic()
-    threads = [threading.Thread(target=warm, args=(i,)) for i in range(min(10, warmup))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for day in sorted(by_day):
+        set_business_date(url, day)
+        counter = iter(by_day[day])
+        threads = [
+            threading.Thread(target=warm, args=(day, counter))
+            for _ in range(min(10, len(by_day[day])))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    set_business_date(url, today)
     warm_s = time.monotonic() - t0
+    print(f"warm-up business days: {len(by_day)}, the oldest {min(by_day, default=today)}")
     for p in warm_stats.problems:
         stats.problem(f"warm-up: {p}")
     warm_loans = len(loan_ids)
@@ -602,7 +648,7 @@ def run_load(
                 try:
                     if known == 0 or rng.random() < share:
                         f0 = time.perf_counter()
-                        rec = originate(api, rng, n, today, "orig: ", deadline)
+                        rec = originate(api, rng, n, "orig: ", deadline)
                         with stats.lock:
                             stats.flows.append((time.perf_counter() - f0) * 1000)
                         add_loan(rec)
@@ -819,6 +865,7 @@ def main() -> None:
         book, stats = Book(), Stats()
         run = run_load(
             base,
+            url,
             book,
             args.clients,
             args.seconds,
