@@ -206,3 +206,34 @@ def test_the_api_refuses_a_future_value_date_as_a_problem_naming_it(world):
     r = client.post(path, headers=headers, json={})
     assert r.status_code == 201, r.text
     assert r.json()["value_date"] == DAY.isoformat()
+
+
+def test_the_demo_originates_its_loans_on_their_own_business_days(db):
+    """The demo seeder takes each disbursed example from file to loan on its own business day
+    (never a backdated drawdown), and gives the banks' business dates back."""
+    if db.dialect != "sqlite":
+        pytest.skip("database-independent control: SQLite only (time budget)")
+    from techfin.services import demo
+    from techfin.store.tables import BusinessDate
+    from techfin.store.tables_origination import Application, Contract
+
+    report = demo.load(db, enterprises=300)
+    seeded = report["origination_demo"]
+    loans = seeded["BANK-HX"]["loans"] + seeded["BANK-JN"]["loans"]
+    assert len(loans) == 4
+    back = {
+        (demo.DEMO_AS_OF - dt.timedelta(days=n)) for n in (75, 40, 20)
+    }  # origination_demo.DISBURSED_DAYS_BEFORE
+    with db.read() as s:
+        for loan_id in loans:
+            loan = s.get(Loan, loan_id)
+            assert loan is not None and loan.contract_id is not None
+            contract = s.get(Contract, loan.contract_id)
+            app = s.get(Application, loan.application_id)
+            assert contract is not None and app is not None
+            assert loan.start_date in back
+            assert contract.terms["signed_on"] == loan.start_date.isoformat()
+            assert app.file["assembled_on"] == loan.start_date.isoformat()
+            for e in s.scalars(select(FundUseEvidence).where(FundUseEvidence.loan_id == loan_id)):
+                assert e.recorded_on == loan.start_date
+        assert {b.business_date for b in s.scalars(select(BusinessDate))} == {demo.DEMO_AS_OF}

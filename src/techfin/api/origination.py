@@ -98,7 +98,12 @@ class Evidence(BaseModel):
 
 class DisbursementIn(BaseModel):
     amount: Decimal | None = None
-    value_date: dt.date | None = None
+    value_date: dt.date | None = Field(
+        default=None,
+        description="The bank's business date, which is also the default: a later day, one "
+        "before the contract was signed or any earlier day is refused (422, field value_date; "
+        "no backdated drawdowns, decision 1057)",
+    )
     payee_name: str = ""
     payee_account: str = ""
 
@@ -229,7 +234,8 @@ def request_disbursement(
     db: DbDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> dict[str, Any]:
-    """A drawdown; blocked (409) while a condition precedent is open."""
+    """A drawdown, value-dated the bank's business date; blocked (409) while a condition
+    precedent is open."""
     return svc.request_disbursement(
         db, actor, contract_id, idempotency_key=idempotency_key, **body.model_dump()
     )
@@ -239,7 +245,8 @@ def request_disbursement(
 def check_disbursement(
     disbursement_id: int, body: CheckIn, actor: ActorDep, db: DbDep
 ) -> dict[str, Any]:
-    """The independent disbursement check (放款审核); approving pays out and creates the loan."""
+    """The independent disbursement check (放款审核); approving pays out on the business date
+    of the check and creates the loan."""
     return svc.check_disbursement(
         db, actor, disbursement_id, approve=body.approve, reason=body.reason
     )
