@@ -99,6 +99,21 @@ def test_the_file_pricing_contract_and_loan_are_dated_by_the_business_date(world
         assert row is not None and row.recorded_on == DAY
 
 
+def test_evidence_cannot_predate_its_loan(world):
+    w = world
+    app = _contract(w)
+    d = o.request_disbursement(w.db, w.actor("a_am"), app["contract"]["id"])
+    d = o.check_disbursement(w.db, w.actor("a_risk"), d["id"], approve=True, reason="ok")
+    set_business_date(w.db, "BANKA", DAY - dt.timedelta(days=1))  # set back by hand
+    with pytest.raises(Conflict) as exc:
+        o.record_fund_use(
+            w.db, w.actor("a_am"), d["loan_id"], amount=Decimal("1000"), description="wafers"
+        )
+    assert exc.value.field == "business_date"
+    with w.db.read() as s:
+        assert s.scalar(select(FundUseEvidence.id)) is None
+
+
 def test_a_line_and_a_group_link_start_on_the_business_date(world):
     w = world
     line = o.set_credit_line(

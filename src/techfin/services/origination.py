@@ -1810,13 +1810,20 @@ def record_fund_use(
         if loan is None:
             raise NotFound("loan not found")
         require_institution(actor, loan.institution_id, "loan")
+        today = _business_day(session, loan.institution_id)
+        if today < loan.start_date:  # the business date was set back by hand
+            raise Conflict(
+                f"the business date {today} is before the loan was disbursed "
+                f"({loan.start_date}): evidence cannot predate its loan",
+                field="business_date",
+            )
         row = FundUseEvidence(
             loan_id=loan.id,
             amount=value,
             description=text,
             payee_name=payee,
             category=code,
-            recorded_on=_business_day(session, loan.institution_id),
+            recorded_on=today,
             recorded_by=actor.user_id,
         )
         session.add(row)
