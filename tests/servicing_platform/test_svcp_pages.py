@@ -301,6 +301,10 @@ def test_renewal_on_the_page(world, app):
         f"{url}/renewal", {**form, "investigation_done_on": "", "contracts_signed_on": ""}
     )
     assert late.startswith("renewal refused")
+    # size and purpose are chosen, never defaulted
+    assert "borrower_size: '' is not one of" in ap.post(
+        f"{url}/renewal", {**form, "borrower_size": ""}
+    )
     assert "purpose: 'consumer' is not one of" in ap.post(
         f"{url}/renewal", {**form, "purpose": "consumer"}
     )
