@@ -373,8 +373,9 @@ def test_milestone_review_and_task_forms(world, app):
     [added] = [t for t in _view(world, loan)["tasks"] if t["task"] == "site_visit"]
     assert added["due_on"] == "2026-03-01" and added["source"] == "manual"
     # it is on the watch-list page's open tasks and is closed there
-    watch_page = rm.get("/watch-list")
-    assert f'action="/tasks/{added["id"]}/done"' in watch_page
+    done = f'action="/tasks/{added["id"]}/done"'
+    assert done in rm.get("/watch-list") and done in am.get("/watch-list")
+    assert done not in ap.get("/watch-list")  # an approver reads the list, closes no task
     assert "give a reason" in rm.post(f"/tasks/{added['id']}/done", {"note": ""})
     assert rm.post(f"/tasks/{added['id']}/done", {"note": "visited"}) is None
     assert [t["status"] for t in _view(world, loan)["tasks"]] == ["done"]
@@ -460,3 +461,24 @@ def test_register_report_page_write_list_download_by_its_institution_only(
     with world.db.read() as s:
         reads = s.query(AuditEntry).filter(AuditEntry.command == "servicing.register_report_read")
         assert reads.count() == 1  # the one download served
+
+
+def test_a_proposed_class_is_signed_off_by_another_user(world, app):
+    loan = make_loan(world)
+    rm, rm2, am = Page(app, "s_rm"), Page(app, "s_rm2"), Page(app, "s_am")
+    url = f"/loans/{loan}"
+    assert "judged_class must be one of" in rm.post(
+        f"{url}/classify", {"judged_class": "fine", "rationale": "x"}
+    )
+    ok = rm.post(f"{url}/classify", {"judged_class": "special_mention", "rationale": "orders"})
+    assert ok is None
+    [proposed] = _view(world, loan)["classifications"]
+    sign_off = f'action="/loans/{loan}/classifications/{proposed["id"]}"'
+    # not to the proposer, nor to an account manager; to another risk manager
+    assert sign_off not in rm.get(url) and sign_off not in am.get(url)
+    assert sign_off in rm2.get(url)
+    assert "cannot sign off their own" in rm.post(
+        f"{url}/classifications/{proposed['id']}", {"decision": "approve"}
+    )
+    assert rm2.post(f"{url}/classifications/{proposed['id']}", {"decision": "approve"}) is None
+    assert _view(world, loan)["classifications"][0]["status"] == "approved"
