@@ -146,14 +146,13 @@ def set_business_date(url: str, day: dt.date) -> None:
         db.dispose()
 
 
-def warmup_days(warmup: int, today: dt.date) -> list[dt.date]:
-    """The business day each warm-up loan is originated on: ~30 % today, the rest up to 399
-    days back (deterministic)."""
+def warmup_days(warmup: int, today: dt.date, past_days: int = 16) -> list[dt.date]:
+    """The business day each warm-up loan is originated on: ~30 % today, the rest on one of
+    `past_days` business days up to 399 days back (a few loans a day, so that a day's loans
+    are originated concurrently; deterministic)."""
     rng = random.Random(20_261_127)
-    return [
-        today - dt.timedelta(days=0 if rng.random() < 0.3 else rng.randrange(1, 400))
-        for _ in range(warmup)
-    ]
+    past = sorted({today - dt.timedelta(days=rng.randrange(1, 400)) for _ in range(past_days)})
+    return [today if rng.random() < 0.3 else rng.choice(past) for _ in range(warmup)]
 
 
 def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -820,7 +819,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
-        "--warmup-loans", type=int, default=20, help="loans originated before the clock starts"
+        "--warmup-loans",
+        type=int,
+        default=60,
+        help="loans originated before the clock starts, ~70 %% of them on past business dates "
+        "(the only loans with an age: those of the run start on the business date)",
     )
     parser.add_argument(
         "--origination-share",
