@@ -446,7 +446,9 @@ def test_register_report_page_write_list_download_by_its_institution_only(
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == report["sha256"]
     assert download.content == (reports / report["file_name"]).read_bytes()
-    assert "attachment" in download.headers["content-disposition"]
+    assert download.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''" + report["file_name"]
+    )
     # another institution's admin (a role that may write its own reports) neither lists nor
     # downloads it: not found
     assert svc.register_reports(world.db, world.actor("vc_admin")) == []

@@ -457,7 +457,7 @@ def register_file(request: Request, report_id: int) -> Response:
     return Response(
         data,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
 
 
