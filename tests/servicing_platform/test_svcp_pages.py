@@ -397,6 +397,7 @@ def test_watch_list_add_and_remove(world, app):
     assert rm.post("/watch-list", {"loan_id": str(loan), "reason": "tax revenue down"}) is None
     [entry] = mon.watch_list(world.db, world.actor("s_rm"))
     assert entry["reason"] == "tax revenue down" and entry["level"] == "manual"
+    assert "人工列入" in rm.get("/watch-list")  # Chinese by default: "manual" translated
     assert _view(world, loan)["on_watch_list"] is True
     page = rm.get(url)
     assert 'id="on-watch"' in page and 'id="watch-add-form"' not in page

@@ -562,4 +562,6 @@ DYNAMIC = [
     _("no_change"),
     _("watch"),
     _("exit"),
+    # a watch-list entry added by hand
+    _("manual"),
 ]
