@@ -110,3 +110,21 @@ def test_day_end_refuses_a_date_after_the_business_date(world):
     with pytest.raises(Conflict) as err:
         eod.run(world.db, system, dt.date(2026, 11, 30), "BANKA")
     assert err.value.field == "date"
+
+
+def test_only_the_institutions_administrator_sets_its_business_date(world):
+    from techfin.services.errors import Forbidden, NotFound
+
+    day = dt.date(2026, 3, 2)
+    with pytest.raises(Forbidden):  # an account manager
+        eod.set_business_date(world.db, world.actor("a_am"), "BANKA", day)
+    with pytest.raises(NotFound):  # another bank's administrator learns nothing
+        eod.set_business_date(world.db, world.actor("b_admin"), "BANKA", day)
+    assert eod.business_date(world.db, "BANKA") != day
+    eod.set_business_date(world.db, world.actor("a_admin"), "BANKA", day)
+    assert eod.business_date(world.db, "BANKA") == day
+    with world.db.read() as s:
+        last = s.execute(
+            select(AuditEntry.command, AuditEntry.actor).order_by(AuditEntry.id.desc()).limit(1)
+        ).one()
+    assert tuple(last) == ("business_date.set", "a_admin")

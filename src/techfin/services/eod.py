@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from techfin.services import audit
-from techfin.services.context import Actor
+from techfin.services.authz import require_institution, require_role
+from techfin.services.context import Actor, Role
 from techfin.services.errors import Conflict, NotFound
 from techfin.store.db import Database
 from techfin.store.tables import (
@@ -98,12 +99,16 @@ def business_date(db: Database, institution_code: str) -> dt.date | None:
 
 
 def set_business_date(db: Database, actor: Actor, institution_code: str, date: dt.date) -> None:
+    """Set an institution's business date by hand (day-end normally moves it): the operator at
+    the command line, or an administrator of that institution; audited."""
+    require_role(actor, [Role.ADMIN], "setting the business date")
     with db.transaction() as session:
         institution = session.scalar(
             select(Institution).where(Institution.code == institution_code)
         )
         if institution is None:
             raise NotFound(f"no institution {institution_code}")
+        require_institution(actor, institution.id, "institution")
         row = session.get(BusinessDate, institution.id)
         before = row.business_date if row else None
         if row is None:
