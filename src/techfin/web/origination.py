@@ -4,7 +4,6 @@ channel's. Pages call `techfin.services.origination` only."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -157,7 +156,6 @@ def application_page(request: Request, application_id: int) -> HTMLResponse:
         me=actor.username,
         pending_checks=pending_checks,
         lines=lines,
-        today=dt.date.today().isoformat(),
     )
 
 
