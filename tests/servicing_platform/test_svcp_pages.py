@@ -85,6 +85,34 @@ def _view(world, loan: int, as_of: dt.date | None = None) -> dict:
     return svc.loan_view(world.db, world.actor("s_am"), loan, as_of)
 
 
+# --- money events -----------------------------------------------------------------------------
+
+
+def test_payment_form_backdates_and_charges_a_fee(world, app):
+    loan = make_loan(world)
+    am, ap = Page(app, "s_am"), Page(app, "s_ap")
+    url = f"/loans/{loan}"
+    assert 'id="repay-value-date"' in am.get(url) and 'id="repay-form"' not in ap.get(url)
+    assert "value date is after the business date" in am.post(
+        f"{url}/repay", {"amount": "100.00", "value_date": "2026-03-01"}
+    )
+    assert "value date is before the disbursement" in am.post(
+        f"{url}/repay", {"amount": "100.00", "value_date": "2026-01-01"}
+    )
+    assert "value_date must be a date" in am.post(
+        f"{url}/repay", {"amount": "100.00", "value_date": "1 Feb"}
+    )
+    assert _view(world, loan)["events"] == []
+    backdated = {"amount": "100.00", "value_date": "2026-02-01", "description": "teller slip 7"}
+    assert am.post(f"{url}/repay", backdated) is None
+    fee = {"amount": "50.00", "kind": "fee", "description": "appraisal fee"}
+    assert am.post(f"{url}/repay", fee) is None
+    events = {e["kind"]: e for e in _view(world, loan)["events"]}
+    assert events["repayment"]["value_date"] == "2026-02-01"
+    assert events["repayment"]["description"] == "teller slip 7"
+    assert events["fee"]["value_date"] == "2026-02-10" and events["fee"]["amount"] == "50.00"
+
+
 # --- reversal ---------------------------------------------------------------------------------
 
 

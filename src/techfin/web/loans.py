@@ -127,6 +127,9 @@ async def repay(request: Request, loan_id: int) -> Response:
             amount=_text(form, "amount"),
             kind=_text(form, "kind") or "repayment",
             mode=_text(form, "mode") or None,
+            value_date=_day(form, "value_date"),
+            payer=_text(form, "payer"),
+            description=_text(form, "description"),
             idempotency_key=_text(form, "idempotency_key") or None,
         ),
     )
