@@ -366,6 +366,10 @@ def test_milestone_review_and_task_forms(world, app):
     assert "actual must be a number" in am.post(
         f"{url}/milestones", {"index": "0", "actual": "31,2m"}
     )
+    # a comma is a thousands separator only where it groups thousands: "31,2" is not 312
+    assert "actual must be a number" in am.post(
+        f"{url}/milestones", {"index": "0", "actual": "31,2"}
+    )
     assert "milestone 7 not found" in am.post(f"{url}/milestones", {"index": "7"})
     assert "achieved_on must be a date" in am.post(
         f"{url}/milestones", {"index": "1", "achieved_on": "soon"}
@@ -374,7 +378,7 @@ def test_milestone_review_and_task_forms(world, app):
     assert all(m["achieved_on"] is None for m in _view(world, loan)["milestones"])
     ok = am.post(
         f"{url}/milestones",
-        {"index": "0", "target": "30000000", "actual": "31250000.50", "note": "audited"},
+        {"index": "0", "target": "30,000,000", "actual": "31250000.50", "note": "audited"},
     )
     assert ok is None
     assert rm.post(f"{url}/milestones", {"index": "1", "achieved_on": "2026-02-05"}) is None

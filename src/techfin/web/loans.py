@@ -1,10 +1,12 @@
 """Pages of loan servicing (issue 9 item 7): the loan list, the loan page (balances, schedule,
-events, classification history, notices, warnings, milestones, tasks) with the repayment and
-classification forms, and the risk manager's watch list with open tasks."""
+events, classification history, notices, warnings, milestones, reviews, tasks) with a form for
+every servicing command the API offers, the watch list with open tasks, and the credit-register
+reports. Each form posts through `_command`; the service decides roles and tenancy."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -69,11 +71,19 @@ def _approve(form: FormData) -> bool:
     return form.get("decision") == "approve"
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def _decimal(form: FormData, name: str) -> Decimal | None:
-    """A decimal typed as text (money or a rate; never a float); empty is None."""
-    text = _text(form, name).strip().replace(",", "")
+    """A decimal typed as text (money or a rate; never a float); empty is None. Thousands
+    separators only where they group thousands ("1,200,000.50"): "31,2" is refused, not 312."""
+    text = _text(form, name).strip()
     if not text:
         return None
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValidationFailed(f"{name} must be a number such as 0.0435", field=name)
+        text = text.replace(",", "")
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
