@@ -474,6 +474,7 @@ def test_register_report_page_write_list_download_by_its_institution_only(
     assert report["records"] == 1 and report["file_name"] == "credit-register-SBANK-2026-02-10.csv"
     page = rm.get("/credit-register")
     assert report["sha256"] in page and f"/credit-register/reports/{report['id']}/file" in page
+    assert report["path"] == str(reports / report["file_name"]) and report["path"] in page
     # the file, by its institution's risk manager
     download = rm.client.get(f"/credit-register/reports/{report['id']}/file")
     assert download.status_code == 200
