@@ -4,6 +4,7 @@ the maker-checker reversal, the credit-register report file, the loan page and w
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -86,6 +87,13 @@ def test_reversal_over_the_api_and_the_report_file(world, client, tmp_path, monk
     assert rows[0]["days_past_due"] == "14" and rows[0]["overdue_principal"] != "0.00"
     assert rows[0]["risk_class"] == "special_mention"
     assert rows[0]["borrower_uscc"] == "91110000600037341L"
+    # a second report for the same date is a file of its own: the first stays as recorded
+    first = Path(report.json()["path"])
+    again = client.post("/api/credit-register/reports", json={"as_of": "2026-03-01"}, headers=rm)
+    assert again.status_code == 201, again.text
+    second = Path(again.json()["path"])
+    assert second != first and second.name.endswith("-2026-03-01-2.csv")
+    assert hashlib.sha256(first.read_bytes()).hexdigest() == report.json()["sha256"]
 
 
 def _loan_page_and_watch_list_render(world, client):

@@ -704,6 +704,13 @@ def test_repaying_this_banks_loan_is_off_purpose_unless_the_loan_was_renewed(wor
         annual_rate=Decimal("0.05"),
         installments=12,
         reason="renew the working-capital loan",
+        conditions={
+            "lawful": True,
+            "operating": True,
+            "funds_diverted": False,
+            "missed_interest": False,
+            "evaded_debt": False,
+        },
     )
     for loan in (renewed, plain):
         orig.record_fund_use(

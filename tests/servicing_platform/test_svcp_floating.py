@@ -419,6 +419,13 @@ def test_a_renewal_stays_floating_from_the_lpr_on_the_maturity_date(world):
         "contracts_signed_on": dt.date(2025, 6, 1),
         "installments": 12,
         "reason": "renew the working-capital loan",
+        "conditions": {
+            "lawful": True,
+            "operating": True,
+            "funds_diverted": False,
+            "missed_interest": False,
+            "evaded_debt": False,
+        },
     }
     with pytest.raises(ValidationFailed) as exc:
         svc.renew_loan(world.db, ap, loan, annual_rate=Decimal("0.05"), **args)

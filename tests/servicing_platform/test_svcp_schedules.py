@@ -80,6 +80,15 @@ def _restructuring_sets_the_substandard_floor_and_backdating_still_replays(world
         assert "servicing.restructuring" in set(s.scalars(select(AuditEntry.command)))
 
 
+FAVOURABLE = {
+    "lawful": True,
+    "operating": True,
+    "funds_diverted": False,
+    "missed_interest": False,
+    "evaded_debt": False,
+}
+
+
 def test_renewal_needs_the_process_before_maturity(world):
     loan = make_loan(world, months=12, method="interest-only")
     ap = world.actor("s_ap")
@@ -90,6 +99,7 @@ def test_renewal_needs_the_process_before_maturity(world):
         annual_rate=Decimal("0.05"),
         installments=12,
         reason="renew the working-capital loan",
+        conditions=FAVOURABLE,
     )
     with pytest.raises(ValidationFailed) as err:
         svc.renew_loan(
@@ -139,3 +149,37 @@ def test_extension_and_restructuring(world):
     """One database setup for several checks (each on its own loans)."""
     _extension_continues_the_principal_to_the_new_maturity(world)
     _restructuring_sets_the_substandard_floor_and_backdating_still_replays(world)
+
+
+@pytest.mark.parametrize(
+    ("conditions", "field"),
+    [
+        (None, "conditions.lawful"),
+        ({**FAVOURABLE, "evaded_debt": None}, "conditions.evaded_debt"),
+        (
+            {k: v for k, v in FAVOURABLE.items() if k != "funds_diverted"},
+            "conditions.funds_diverted",
+        ),
+        ({**FAVOURABLE, "solvent": True}, "conditions.solvent"),
+    ],
+)
+def test_renewal_conditions_are_answered_never_assumed(world, conditions, field):
+    """§7a ties the renewed loan's normal class to five facts: each must be answered; a missing
+    one is refused naming it, not taken as favourable."""
+    loan = make_loan(world, months=12, method="interest-only")
+    with pytest.raises(ValidationFailed) as err:
+        svc.renew_loan(
+            world.db,
+            world.actor("s_ap"),
+            loan,
+            borrower_size="small",
+            purpose="working_capital",
+            applied_on=dt.date(2026, 11, 20),
+            investigation_done_on=dt.date(2026, 11, 28),
+            contracts_signed_on=dt.date(2026, 12, 1),
+            annual_rate=Decimal("0.05"),
+            installments=12,
+            reason="renew",
+            conditions=conditions,
+        )
+    assert err.value.field == field

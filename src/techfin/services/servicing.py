@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -1298,6 +1298,33 @@ def _original_maturity(session: Session, loan: Loan) -> dt.date:
     return terms_from_json(base).principal_dates()[-1]
 
 
+RENEWAL_CONDITIONS = ("lawful", "operating", "funds_diverted", "missed_interest", "evaded_debt")
+
+
+def _renewal_conditions(conditions: dict[str, Any] | None) -> dict[str, bool]:
+    """The five facts §7a ties a renewed loan's normal class to, each answered true or false by
+    the approver: none is assumed (a missing answer would otherwise count as favourable)."""
+    given = conditions or {}
+    unknown = sorted(set(given) - set(RENEWAL_CONDITIONS))
+    if unknown:
+        raise ValidationFailed(
+            f"conditions: unknown {', '.join(unknown)}; the conditions are "
+            + ", ".join(RENEWAL_CONDITIONS),
+            field=f"conditions.{unknown[0]}",
+        )
+    out: dict[str, bool] = {}
+    for key in RENEWAL_CONDITIONS:
+        value = given.get(key)
+        if not isinstance(value, bool):
+            raise ValidationFailed(
+                f"conditions.{key}: answer true or false (§7a: lawful, operating, funds not "
+                "diverted, no interest missed, no debt evaded)",
+                field=f"conditions.{key}",
+            )
+        out[key] = value
+    return out
+
+
 def renew_loan(
     db: Database,
     actor: Actor,
@@ -1321,7 +1348,7 @@ def renew_loan(
 
     require_role(actor, [Role.APPROVER], "renewing a loan")
     why = _reason(reason)
-    cond = conditions or {}
+    cond = _renewal_conditions(conditions)
     with db.transaction() as session:
         loan = _loan(session, actor, loan_id, lock=True)
         _not_written_off(loan)
@@ -1360,11 +1387,11 @@ def renew_loan(
                 applied_on=applied_on,
                 investigation_done_on=investigation_done_on,
                 contracts_signed_on=contracts_signed_on,
-                lawful=bool(cond.get("lawful", True)),
-                operating=bool(cond.get("operating", True)),
-                funds_diverted=bool(cond.get("funds_diverted", False)),
-                missed_interest=bool(cond.get("missed_interest", False)),
-                evaded_debt=bool(cond.get("evaded_debt", False)),
+                lawful=cond["lawful"],
+                operating=cond["operating"],
+                funds_diverted=cond["funds_diverted"],
+                missed_interest=cond["missed_interest"],
+                evaded_debt=cond["evaded_debt"],
                 days_past_due=pos.state.days_past_due,
             )
             terms = renewal_terms(
@@ -2119,7 +2146,22 @@ def write_register_report(db: Database, actor: Actor, as_of: dt.date) -> dict[st
             ) from exc
         folder = report_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"credit-register-{institution.code}-{as_of.isoformat()}.csv"
+        # A report once written is kept as it was (its SHA-256 is on record): a second report
+        # for the same date gets a file of its own.
+        stem = f"credit-register-{institution.code}-{as_of.isoformat()}"
+        earlier = session.scalar(
+            select(func.count())
+            .select_from(SvcRegisterReport)
+            .where(
+                SvcRegisterReport.institution_id == institution.id,
+                SvcRegisterReport.as_of == as_of,
+            )
+        )
+        n = int(earlier or 0) + 1
+        path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
+        while path.exists():  # a file left by another database in the same folder
+            n += 1
+            path = folder / f"{stem}-{n}.csv"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
