@@ -647,7 +647,51 @@ class _Replay:
                         allocations=tuple(applied),
                     )
                 )
+        self.settle_if_covered(row.due_date, f"due@{row.due_date.isoformat()}")
         self.maybe_settle()
+
+    def settle_if_covered(self, day: dt.date, cause: str) -> None:
+        """Money held covers everything the borrower owes on ``day`` (`LoanState.payoff_amount`
+        is zero): the loan is settled there and then, as a prepayment of the held money would
+        settle it — the borrower's part of the interest accrued to ``day`` is billed (the
+        payer's part becomes the payer's receivable), the held money pays what is due and the
+        principal not yet due, and what is left beyond that stays held, to return to the
+        borrower. Without this the loan stayed active to maturity, accruing interest that the
+        held money then paid (decision 1110). Held money short of the payoff stays held and
+        pays the next dues as they are billed."""
+        if self.status is not LoanStatus.ACTIVE or self.suspense <= 0:
+            return
+        accrued = self.interest_accrued(day)
+        payer_part = self.subsidy_accrued(day)
+        owed = sum(self.due_now().values(), ZERO) + self.principal_not_due + accrued - payer_part
+        if owed <= 0 or self.suspense < owed:
+            return
+        if accrued > 0:
+            self.interest_billed += accrued
+            if accrued - payer_part > 0:
+                self.dues.append(_Due(day, "interest", accrued - payer_part))
+            if payer_part > 0:
+                self.dues.append(_Due(day, "subsidy", payer_part))
+        applied, left = self.allocate(self.suspense)
+        to_principal = min(left, self.principal_not_due)
+        if to_principal > 0:
+            applied.append(("principal_prepaid", to_principal))
+        self.principal_not_due -= to_principal
+        self.suspense = left - to_principal
+        self.schedule, self.next_row = None, 0
+        of_which = f" (subsidy {payer_part})" if payer_part else ""
+        billed = f"accrued interest {accrued}{of_which} billed; " if accrued else ""
+        self.ledger.append(
+            LedgerEntry(
+                event_id=f"suspense@{day.isoformat()}/{cause}",
+                kind="suspense_applied",
+                value_date=day,
+                amount=sum((a for _, a in applied), ZERO),
+                allocations=tuple(applied),
+                note=f"held money covers the payoff after {cause}: {billed}loan settled, "
+                f"{self.suspense} left to return",
+            )
+        )
 
     def maybe_settle(self) -> None:
         """Settled once the borrower owes nothing. The subsidy payer's receivable does not keep
@@ -793,6 +837,7 @@ class _Replay:
             self.receive(event)
         elif isinstance(event, WriteOff):
             self.write_off(event)
+        self.settle_if_covered(event.value_date, event.event_id)
         self.maybe_settle()
 
     def disburse(self, event: Disbursement) -> None:

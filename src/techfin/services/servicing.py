@@ -510,6 +510,18 @@ def position(session: Session, loan: Loan, as_of: dt.date) -> Position:
     return replay_events(loan, _segments(session, loan), events, as_of)
 
 
+def sync_status(loan: Loan, pos: Position) -> None:
+    """The loan's stored status follows the replay on the business date: `settled` once the
+    borrower owes nothing (a payoff, or money held that covers it — decision 1110), `active`
+    again when a reversal or a later fee reopens it. A write-off is set by its approval and
+    never undone here."""
+    status = pos.state.status.value
+    if loan.status == "written_off" or status == "not_disbursed":
+        return
+    if status != loan.status and status in ("active", "settled", "written_off"):
+        loan.status = status
+
+
 def business_date(session: Session, institution_id: int) -> dt.date:
     row = session.get(BusinessDate, institution_id)
     return row.business_date if row is not None else dt.date.today()
@@ -693,6 +705,7 @@ def record_payment(
                 pos = replay_events(loan, _segments(session, loan), events, max(when, today))
             except ValueError as exc:
                 raise ValidationFailed(str(exc), field="amount") from exc
+            sync_status(loan, pos)
             result = {"event": _event_dict(row), "balances": pos.balances()}
             result["event"]["id"] = None
             row.result = result
@@ -852,9 +865,10 @@ def decide_reversal(
         events = [to_event(r) for r in _event_rows(session, loan.id)] + [to_event(row)]
         today = business_date(session, loan.institution_id)
         try:
-            replay_events(loan, _segments(session, loan), events, max(today, req.value_date))
+            pos = replay_events(loan, _segments(session, loan), events, max(today, req.value_date))
         except ValueError as exc:
             raise ValidationFailed(str(exc), field="event_id") from exc
+        sync_status(loan, pos)
         session.add(row)
         req.status, req.reversal_event_id = "approved", row.event_id
         audit.record(

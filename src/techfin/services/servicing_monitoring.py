@@ -39,6 +39,7 @@ from techfin.services.servicing import (
     floor_of,
     latest_judgement,
     position,
+    sync_status,
 )
 from techfin.store.db import Database
 from techfin.store.tables import (
@@ -128,9 +129,7 @@ def day_end_positions(session: Session, institution: Institution, date: dt.date)
         row.floor = floor.value.value
         row.floor_reasons = floor.to_dict()["reasons"]
         row.rule_version = floor.rule_version
-        status = pos.state.status.value
-        if status in ("settled", "written_off") and loan.status != status:
-            loan.status = status
+        sync_status(loan, pos)
         count += 1
         past_due += pos.state.days_past_due > 0
         accrued += pos.state.interest_accrued
