@@ -182,6 +182,19 @@ class Position:
     next_repricing: dt.date | None = None
     rate_now: Decimal | None = None
 
+    @property
+    def rate_in_force(self) -> Decimal:
+        """The contract rate on `as_of`: a floating loan's repriced rate (`rate_now`), else the
+        current segment's rate with its rate changes applied."""
+        if self.rate_now is not None:
+            return self.rate_now
+        terms = self.segment.terms
+        rate = terms.annual_rate
+        for change in terms.rate_changes:
+            if change.effective <= self.as_of:
+                rate = change.annual_rate
+        return rate
+
     def balances(self) -> dict[str, Any]:
         out = self.state.balances()
         out["subsidy_receivable"] = str(self.subsidy_receivable)
@@ -945,9 +958,17 @@ def request_subsidy(
     notes: str = "",
 ) -> dict[str, Any]:
     """An account or risk manager records a third party's interest-subsidy agreement: a
-    `share` of the interest (0 < share ≤ 1) or `rate` points of the annual rate (0 < rate ≤
-    the loan's rate), optionally for interest accrued before `until`. It applies from the
-    disbursement once a different user approves it (`decide_subsidy`)."""
+    `share` of the interest (0 < share ≤ 1) or `rate` points of the annual rate, optionally
+    for interest accrued before `until`. It applies from the disbursement once a different
+    user approves it (`decide_subsidy`).
+
+    `rate` may not exceed the contract rate in force on the business date (`Position.
+    rate_in_force`: a floating loan's repriced rate, a schedule change's new rate — not the
+    starting `loan.annual_rate`); the approval checks it again on its own business date. The
+    domain caps the payer's points at the rate in force on each day anyway
+    (`credit/schedule.py`, ``min(sub_rate, rate)``; `credit/servicing.py` `_rate_weights`), so
+    on a day the rate falls below the points the payer pays all of that day's interest and never
+    more."""
     require_role(actor, SUBSIDY_MAKERS, "requesting an interest subsidy")
     who = (payer or "").strip()
     if not who:
@@ -985,11 +1006,8 @@ def request_subsidy(
             raise Conflict(
                 f"the loan is {loan.status}: a subsidy is agreed on an active loan", field="loan"
             )
-        if points is not None and points > Decimal(loan.annual_rate):
-            raise ValidationFailed(
-                f"rate {points} is more than the loan's annual rate {loan.annual_rate}",
-                field="rate",
-            )
+        if points is not None:
+            _check_points(session, loan, points)
         if until is not None and until <= loan.start_date:
             raise ValidationFailed(
                 f"until {until} must be after the loan's start {loan.start_date}", field="until"
@@ -1033,6 +1051,17 @@ def request_subsidy(
         return out
 
 
+def _check_points(session: Session, loan: Loan, points: Decimal) -> None:
+    """Refuse subsidy rate points above the contract rate in force on the business date."""
+    today = business_date(session, loan.institution_id)
+    in_force = position(session, loan, max(today, loan.start_date)).rate_in_force
+    if points > in_force:
+        raise ValidationFailed(
+            f"rate {points} is more than the loan's rate in force on {today}, {in_force}",
+            field="rate",
+        )
+
+
 def decide_subsidy(
     db: Database, actor: Actor, agreement_id: int, *, approve: bool, note: str = ""
 ) -> dict[str, Any]:
@@ -1068,6 +1097,8 @@ def decide_subsidy(
             raise Conflict(
                 f"the loan is {loan.status}: a subsidy is agreed on an active loan", field="loan"
             )
+        if row.rate is not None:
+            _check_points(session, loan, Decimal(row.rate))
         ended = list(
             session.scalars(
                 select(SvcSubsidyAgreement).where(
