@@ -62,7 +62,10 @@ def test_repayment_overdue_day_end_floor_warning_task(server, page, tmp_path):
     page.goto(f"{base}/loans/{loan}")
     assert page.inner_text("#bal-dpd").strip() == "2"  # business date is now 02-17
     assert page.inner_text("#floor").strip() == "Special mention"
-    assert "floor raised from normal to special_mention" in page.inner_text(".notice-downgrade")
+    # the notice in the page's language (English here), from its kind and detail
+    assert "floor raised from Normal to Special mention. Grounds: overdue" in page.inner_text(
+        ".notice-downgrade"
+    )
     assert "overdue_here" in page.inner_text("#warnings")
     assert page.locator("#tasks tr.task-collection_call").count() == 1
     page.screenshot(path=str(tmp_path / "loan.png"), full_page=True)

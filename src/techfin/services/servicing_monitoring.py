@@ -192,7 +192,12 @@ def day_end_classification(
                 date,
                 "downgrade",
                 f"classification floor raised from {before.value} to {floor.value}: {why}",
-                {"from": before.value, "to": floor.value},
+                {
+                    "from": before.value,
+                    "to": floor.value,
+                    "reasons": [r["code"] for r in row.floor_reasons if r.get("floor") != "normal"],
+                    "days_past_due": row.days_past_due,
+                },
             )
         elif floor.rank < before.rank:
             counts["upgrade"] += _notice(
@@ -212,7 +217,7 @@ def day_end_classification(
                     date,
                     "judgement_due",
                     "no judged class recorded yet: review and sign off at least quarterly",
-                    {},
+                    {"last": None},
                 )
         else:
             judged_on = last.reviewed_at.date() if last.reviewed_at else last.as_of
@@ -224,7 +229,11 @@ def day_end_classification(
                     "judgement_due",
                     f"last judged class ({last.judged_class}) signed off on {judged_on}, "
                     "more than a quarter ago",
-                    {"last": last.id},
+                    {
+                        "last": last.id,
+                        "judged": last.judged_class,
+                        "judged_on": judged_on.isoformat(),
+                    },
                 )
             if RiskClass(last.judged_class).rank < floor.rank:
                 counts["below_floor"] += _notice(
@@ -780,6 +789,7 @@ def loan_monitoring(session: Session, loan: Loan, when: dt.date) -> dict[str, An
                 "business_date": n.business_date.isoformat(),
                 "kind": n.kind,
                 "text": n.text,
+                "detail": dict(n.detail or {}),
             }
             for n in notices
         ],

@@ -37,7 +37,37 @@ def loans_page(request: Request) -> HTMLResponse:
 def loan_page(request: Request, loan_id: int) -> HTMLResponse:
     actor = page_actor(request)
     view = svc.loan_view(_db(request), actor, loan_id)
+    for notice in view["notices"]:
+        notice["figures"] = _notice_figures(notice)
     return render(request, "loan_detail.html", v=view, idem=uuid.uuid4().hex)
+
+
+def _percent(value: Any) -> str:
+    """A rate stored as a fraction ('0.0325') shown in percent ('3.25'), exactly (Decimal)."""
+    pct = Decimal(str(value)) * 100
+    two = pct.quantize(Decimal("0.01"))
+    return str(two) if two == pct else str(pct.normalize())
+
+
+def _notice_figures(notice: dict[str, Any]) -> dict[str, str]:
+    """The figures a notice's sentence shows, formatted for the page (rates in percent); the
+    sentence itself is built in the page's language by `loan_notices.html` from the notice's
+    kind and detail. Empty when the detail lacks them (an older notice: its stored text is
+    shown)."""
+    d = notice.get("detail") or {}
+    if notice["kind"] in ("repriced", "repricing_lpr_missing"):
+        try:
+            return {
+                "date": str(d["date"]),
+                "previous_rate": _percent(d["previous_rate"]),
+                "rate": _percent(d["rate"]),
+                "lpr": _percent(d["lpr"]),
+                "tenor": str(d["tenor"]).upper(),
+                "fixing_date": str(d["fixing_date"]),
+            }
+        except (KeyError, InvalidOperation, TypeError):
+            return {}
+    return {}
 
 
 def _back(target: int | str, error: str | None = None) -> Response:
@@ -538,6 +568,23 @@ DYNAMIC = [
     _("upgrade"),
     _("judgement_due"),
     _("below_floor"),
+    _("repriced"),
+    _("repricing_lpr_missing"),
+    # the grounds of a classification floor (credit/classification.py reason codes)
+    _("floor_reason_dpd_loss"),
+    _("floor_reason_dpd_doubtful"),
+    _("floor_reason_dpd_substandard"),
+    _("floor_reason_overdue"),
+    _("floor_reason_operational_delay_excepted"),
+    _("floor_reason_change_of_use"),
+    _("floor_reason_new_loan_repays_old"),
+    _("floor_reason_npl_at_other_bank"),
+    _("floor_reason_credit_impaired"),
+    _("floor_reason_cross_bank_overdue"),
+    _("floor_reason_whole_borrower"),
+    _("floor_reason_restructured_observation"),
+    _("floor_reason_upgrade_arrears_unpaid"),
+    _("floor_reason_upgrade_history_short"),
     _("green"),
     _("yellow"),
     _("orange"),
