@@ -13,6 +13,7 @@ from techfin.services.context import Actor
 from techfin.store.db import Database
 from techfin.store.tables import (
     AnnualFinancials,
+    Branch,
     BusinessDate,
     Enterprise,
     GrantedTitle,
@@ -71,6 +72,18 @@ def set_business_date(db: Database, code: str, day: dt.date) -> None:
             s.add(BusinessDate(institution_id=inst.id, business_date=day))
         else:
             row.business_date = day
+
+
+def head_office_refers_grade_to_committee(db: Database, grade: str = "T7") -> None:
+    """Bank A's head office gives itself no delegated authority for `grade` (a branch's own
+    `delegated_limits.grade_factor` wins over the grade policy's): such cases go to the credit
+    committee whatever the amount — how the committee tests reach the committee with an amount
+    the grade's limit multiple allows (decision 0608)."""
+    with db.transaction() as s:
+        head = s.query(Branch).filter_by(code="HO").one()
+        limits = dict(head.delegated_limits or {})
+        limits["grade_factor"] = {**limits.get("grade_factor", {}), grade: "0"}
+        head.delegated_limits = limits
 
 
 def build_orig_world(db: Database, *, business_date: dt.date | None = None) -> OrigWorld:

@@ -10,7 +10,13 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from orig_world import PASSWORD, OrigWorld, build_orig_world, set_business_date
+from orig_world import (
+    PASSWORD,
+    OrigWorld,
+    build_orig_world,
+    head_office_refers_grade_to_committee,
+    set_business_date,
+)
 from sqlalchemy import select
 
 from techfin.app import create_app
@@ -226,7 +232,8 @@ def test_the_value_date_must_have_an_lpr_fixing(world):
 
 def test_the_committee_chair_sets_the_floating_terms(world):
     w = world
-    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    head_office_refers_grade_to_committee(w.db)  # T7 at 16m is within its 0.6 × 30m
+    app = _to_decision(w, "16000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
     assert app["status"] == "committee"
     with pytest.raises(ValidationFailed) as exc:
         o.committee_vote(
@@ -326,7 +333,8 @@ def test_the_approval_form_and_the_contract_page(world):
 
 def test_the_committee_vote_form_takes_the_chairs_floating_terms(world):
     w = world
-    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    head_office_refers_grade_to_committee(w.db)  # T7 at 16m is within its 0.6 × 30m
+    app = _to_decision(w, "16000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
     assert app["status"] == "committee"
     client = TestClient(create_app(w.db, secret_key="test-secret"))
     url = f"/origination/{app['id']}/vote"

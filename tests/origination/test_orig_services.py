@@ -8,9 +8,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from orig_world import OrigWorld, build_orig_world
+from orig_world import OrigWorld, build_orig_world, head_office_refers_grade_to_committee
 from sqlalchemy import select
 
+from techfin.credit.grade_policy import grade_levers
 from techfin.services import audit, experts
 from techfin.services import origination as o
 from techfin.services.context import Actor
@@ -80,6 +81,12 @@ def test_whole_path_to_a_loan_with_its_schedule(world):
     assert app["file"]["ip"]["pledge_capacity"] == "2000000.00"  # 8m × 25 % invention rate
     assert app["file"]["product"]["eligible"] is True
     assert app["file"]["schedule"]["totals"]["principal"] == "2000000.00"
+    # the credit file's grade levers are the grade policy's (decision 0608)
+    levers = grade_levers(app["file"]["rating"]["grade"])
+    assert app["file"]["rating"]["approval_route"] == levers.approval_route
+    assert Decimal(app["file"]["pricing"]["grade_adjustment"]) == Decimal(
+        levers.pricing_adjustment_bp
+    ) / Decimal(10_000)
     # pricing below the risk-based floor is put before the approver, not hidden
     assert app["file"]["pricing"]["meets_floor"] is False  # this world's T-grade prices low
     assert any("below the risk-based floor" in x for x in app["warnings"])
@@ -203,10 +210,31 @@ def test_above_the_limit_escalates(world):
     assert done["status"] == "approved"
 
 
+def test_an_amount_above_the_grades_limit_is_refused_at_submission(sqlite_world):
+    """The grade's limit multiple caps the product's maximum (decision 0608): this world's
+    enterprise is T7 (0.60), so 26m under the 30m IP-pledge loan is refused, naming why."""
+    w = sqlite_world
+    app = _open(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    assert app["file"]["rating"]["grade"] == "T7"
+    assert app["file"]["product"]["eligible"] is False
+    assert app["file"]["product"]["max_amount"] == "18000000.00"
+    o.update_file(
+        w.db, w.actor("a_am"), app["id"], investigation_report="visited", milestones=MILESTONES
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        o.submit(w.db, w.actor("a_am"), app["id"])
+    assert exc.value.field == "file"
+    assert (
+        "amount 26,000,000.00 is above the maximum 18,000,000.00 "
+        "(grade T7: 0.60 × the product's maximum 30,000,000.00)"
+    ) in str(exc.value)
+
+
 def test_credit_committee_quorum_majority_and_chair_veto(world):
     w = world
-    # 26m exposure: above the head office's 50m × 0.5 for T7 → the credit committee
-    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    # the head office refers T7 to the credit committee (its own grade factor 0 wins)
+    head_office_refers_grade_to_committee(w.db)  # T7 at 16m is within its 0.6 × 30m
+    app = _to_decision(w, "16000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
     assert app["route"]["decider"] == "committee" and app["status"] == "committee"
     with pytest.raises(Conflict):  # no single approver decides a committee case
         o.decide(w.db, w.actor("a_ho_approver"), app["id"], decision="approve", reason="x")
@@ -221,7 +249,7 @@ def test_credit_committee_quorum_majority_and_chair_veto(world):
     with pytest.raises(Conflict):
         o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="again")
 
-    vetoed = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    vetoed = _to_decision(w, "16000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
     o.committee_vote(w.db, w.actor("a_member1"), vetoed["id"], approve=True, reason="y")
     vetoed = o.committee_vote(
         w.db, w.actor("a_chair"), vetoed["id"], approve=False, reason="veto", chair=True
@@ -584,7 +612,8 @@ def test_a_committee_voter_cannot_do_the_disbursement_check(sqlite_world):
     """The disbursement check (放款审核) is independent of approval: a risk manager who voted in
     the credit committee on the application is refused; another risk manager checks it."""
     w = sqlite_world
-    app = _to_decision(w, "26000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
+    head_office_refers_grade_to_committee(w.db)  # T7 at 16m is within its 0.6 × 30m
+    app = _to_decision(w, "16000000", collateral=[{**IP[0], "appraised_value": "120000000"}])
     o.committee_vote(w.db, w.actor("a_chair"), app["id"], approve=True, reason="y", chair=True)
     o.committee_vote(w.db, w.actor("a_member1"), app["id"], approve=True, reason="y")
     app = o.committee_vote(w.db, w.actor("a_member2"), app["id"], approve=True, reason="y")

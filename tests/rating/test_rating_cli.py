@@ -121,3 +121,10 @@ def test_expert_command(tmp_path):
     g = pl.read_csv(out)
     assert g["grade"].to_list()[0] != g["grade"].to_list()[1]
     assert g["knockouts"].to_list()[1] == "tax_arrears"
+    # the approval route column is credit's grade policy for the row's grade (decision 0608)
+    from techfin.credit.grade_policy import grade_levers
+
+    assert g["approval_route"].to_list() == [
+        grade_levers(x).approval_route for x in g["grade"].to_list()
+    ]
+    assert g.columns[:3] == ["score", "grade", "stage"]

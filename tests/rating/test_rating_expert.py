@@ -62,10 +62,18 @@ def test_rules_are_consistent_and_versioned():
         check_rules(bad)
 
 
+def test_rule_file_carrying_credit_levers_is_refused():
+    bad = copy.deepcopy(load_rules())
+    bad["policy_levers"] = {"T1": {"pricing_adjustment_bp": -40}}
+    with pytest.raises(ValueError, match=r"grade_policy\.yaml"):
+        check_rules(bad)
+
+
 def test_best_and_worst_enterprises():
     best = rate_expert(STRONG, "growth")
     assert best.score == 100.0 and best.grade == "T1"
-    assert best.policy["approval_route"] == "branch_fast_track"
+    # the engine grades; what a grade means for credit is credit's (decision 0608)
+    assert not hasattr(best, "policy")
     assert best.rule_version == "1" and not best.reasons_down
     worst = rate_expert({}, "startup")
     assert worst.grade in ("T9", "T10") and len(worst.missing) == 25
@@ -76,7 +84,7 @@ def test_negative_list_caps_or_forces_grade():
     capped = rate_expert({**STRONG, "tax_arrears": 1}, "mature")
     assert capped.score == 45.0 and capped.knockouts == ["tax_arrears"]
     forced = rate_expert({**STRONG, "dishonest_judgment_debtor": True}, "mature")
-    assert forced.grade == "T10" and forced.policy["approval_route"] == "decline"
+    assert forced.grade == "T10"
 
 
 def test_stage_weights_change_the_score():

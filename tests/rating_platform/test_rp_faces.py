@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from rp_world import PASSWORD, World, model_json
 
 from techfin.app import create_app
+from techfin.services import rating
 
 SHA = hashlib.sha256(b"train").hexdigest()
 
@@ -93,7 +94,9 @@ def test_api_rating_models_overrides(client: TestClient, world: World) -> None:
     assert any(f["name"] == "patent_quality_percentile" for f in cat["features"])
     feats = client.get(f"/api/rating/enterprises/{eid}/features?as_of=2026-10-31", headers=am)
     assert feats.status_code == 200 and feats.json()["values"]["equity_rounds_3y"] == 2
-    assert client.get("/api/rating/grades/T1/policy", headers=am).json()["limit_multiple"] == 1.5
+    t6 = client.get("/api/rating/grades/T6/policy", headers=am).json()
+    assert t6["limit_multiple"] == "0.80" and t6["pricing_adjustment_bp"] == 25
+    assert t6["approval_route"] == "delegated" and t6["authority_factor"] == "0.5"
     assert client.get("/api/rating/grades/T11/policy", headers=am).status_code == 422
 
 
@@ -126,6 +129,14 @@ def test_pages_rating_and_governance(client: TestClient, world: World) -> None:
     assert r.status_code == 200
     assert 'id="grade"' in r.text and 'id="radar-chart"' in r.text and 'id="history"' in r.text
     assert "techfin-tech-flow-scorecard@1" in r.text
+    # the levers shown are credit's grade policy for the grade shown (decision 0608)
+    shown = re.search(r'id="grade" class="grade">(T\d+)<', r.text).group(1)
+    levers = rating.policy_levers(shown)
+    assert f'id="policy-pricing">{levers["pricing_adjustment_bp"]}<' in r.text
+    assert f'id="policy-limit-multiple">{levers["limit_multiple"]}<' in r.text
+    assert f'id="policy-authority">{levers["authority_factor"]}<' in r.text
+    assert f'data-route="{levers["approval_route"]}"' in r.text
+    assert re.findall(r'data-code="(\w+)"', r.text) == levers["eligible_products"]
     rid = int(re.search(r"/rating/ratings/(\d+)/override", r.text).group(1))
     o = client.post(
         f"/rating/ratings/{rid}/override",

@@ -42,10 +42,14 @@ def test_expert_rating_records_versions_and_levers(world: World) -> None:
     assert set(levers) == {
         "grade",
         "eligible_products",
+        "products",
         "limit_multiple",
         "pricing_adjustment_bp",
+        "authority_factor",
         "approval_route",
+        "source",
     }
+    assert levers["source"] == "grade_policy@grade-policy-2026.1"
     assert len(r["features_sha256"]) == 64
     hist = rating.rating_history(world.db, world.actor("a_rm"), world.enterprise_id)
     assert [h["id"] for h in hist] == [r["id"]]
@@ -190,4 +194,7 @@ def test_rating_needs_consent_and_tenancy(world: World) -> None:
         world.db, world.actor("a_am"), world.other_enterprise_id, as_of=AS_OF
     )
     assert r["knockouts"] == ["dishonest_judgment_debtor"]
-    assert r["grade"] == "T10" and r["policy"]["approval_route"] == "decline"
+    # credit's grade policy: at T10 only the talent loan (no grade needed) remains and no
+    # delegated authority — the credit committee decides (decision 0608)
+    assert r["grade"] == "T10" and r["policy"]["approval_route"] == "committee"
+    assert r["policy"]["eligible_products"] == ["talent_loan"]

@@ -199,6 +199,7 @@ def expert(
     """Expert tech-flow scorecard (T1 best … T10) for every row."""
     import polars as pl
 
+    from techfin.credit.grade_policy import grade_levers
     from techfin.rating.expert import rate_expert
 
     frame = _read(data)
@@ -217,7 +218,7 @@ def expert(
                 "reasons_up": ";".join(x.feature for x in r.reasons_up),
                 "reasons_down": ";".join(x.feature for x in r.reasons_down),
                 "knockouts": ";".join(r.knockouts),
-                "approval_route": r.policy["approval_route"],
+                "approval_route": grade_levers(r.grade).approval_route,
                 "rule_version": r.rule_version,
             }
         )

@@ -13,10 +13,11 @@ Implements issue 7 item 6 under official-rules §7b and guidance art. 10:
   and the subsidy shows up in the branch's RAROC;
 - risk-based floor = FTP + expected loss (PD × LGD) + capital charge + operating cost, each
   part shown against the offered rate; RAROC with and without the subsidy;
-- grade-driven adjustments: a grade T1 (best) … T10 maps to a spread adjustment.
+- grade-driven adjustments: a grade T1 (best) … T10 maps to a spread adjustment, read from
+  the grade policy ``credit/data/grade_policy.yaml`` (the one home of grade levers, 0608).
 
-FTP, capital and cost parameters and the grade mapping are bank policy in
-``credit/data/pricing_policy.yaml`` (illustrative defaults, not official numbers).
+FTP, capital and cost parameters are bank policy in ``credit/data/pricing_policy.yaml``
+(illustrative defaults, not official numbers).
 Rates are annual ``Decimal`` fractions (0.035 = 3.5 %).
 """
 
@@ -36,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from techfin.credit.grade_policy import GRADES, grade_levers
 from techfin.money import ZERO, Rounding, quantize, to_decimal
 
 __all__ = [
@@ -292,7 +294,6 @@ class PricingPolicy:
     default_risk_weight: Decimal
     operating_cost: Decimal
     base_spread_bp: Decimal
-    grade_adjustment_bp: dict[str, Decimal]
 
 
 def _policy_from(v: dict[str, Any]) -> PricingPolicy:
@@ -316,7 +317,6 @@ def _policy_from(v: dict[str, Any]) -> PricingPolicy:
         default_risk_weight=dec(v["default_risk_weight"]),
         operating_cost=dec(v["operating_cost"]),
         base_spread_bp=dec(v["base_spread_bp"]),
-        grade_adjustment_bp={str(k): dec(x) for k, x in v["grade_adjustment_bp"].items()},
     )
 
 
@@ -338,15 +338,12 @@ def load_pricing_policy(as_of: dt.date | None = None) -> PricingPolicy:
     raise ValueError(f"as_of: no pricing policy in force on {as_of.isoformat()}")
 
 
-def grade_adjustment(grade: str, policy: PricingPolicy | None = None) -> Decimal:
-    """The spread adjustment (a rate fraction; negative = cheaper) for a grade T1 … T10."""
-    p = policy or load_pricing_policy()
-    try:
-        return p.grade_adjustment_bp[grade] * BP
-    except KeyError:
-        raise ValueError(
-            f"grade: {grade!r} is not one of {', '.join(p.grade_adjustment_bp)}"
-        ) from None
+def grade_adjustment(grade: str) -> Decimal:
+    """The spread adjustment (a rate fraction; negative = cheaper) for a grade T1 … T10, from
+    the grade policy (``credit/data/grade_policy.yaml``, decision 0608)."""
+    if grade not in GRADES:
+        raise ValueError(f"grade: {grade!r} is not one of {', '.join(GRADES)}")
+    return Decimal(grade_levers(grade).pricing_adjustment_bp) * BP
 
 
 # --------------------------------------------------------------------------- FTP
@@ -534,7 +531,7 @@ def price_loan(
     adj: Decimal | None = None
     indicative: Decimal | None = None
     if grade is not None:
-        adj = grade_adjustment(grade, p)
+        adj = grade_adjustment(grade)
         indicative = tbl.in_force(start).one_year + p.base_spread_bp * BP + adj
     return PricingQuote(
         policy_version=p.version,

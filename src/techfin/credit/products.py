@@ -2,10 +2,14 @@
 
 Implements issue 7 item 5 (guidance art. 5: credit, IP-pledge, policy-pledge, supply-chain,
 working-capital, medium/long-term, revolving, equity-linked, talent and M&A loans). Each
-product in ``credit/data/products.yaml`` carries its eligibility (titles, grade, size, features),
+product in ``credit/data/products.yaml`` carries its eligibility (titles, size, features),
 amount and term limits, allowed repayment methods and interest bases, guarantee types,
 collateral requirements, pricing rule and whether risk sharing applies. The limits there are
 bank policy defaults, not official numbers (except the M&A pilot's 80 % / 10 years).
+
+Which grades a product serves, and how much of its maximum a grade may borrow (the grade's
+limit multiple), are the grade policy's (``credit/data/grade_policy.yaml``, decision 0608);
+`Product.max_grade` is derived from it for display.
 
 `eligible_products(profile)` says which products an enterprise qualifies for and, for each
 that it does not, every reason why. First loan (首贷) is not a product but a tag taken from the
@@ -25,6 +29,7 @@ from typing import Any
 import yaml
 
 from techfin.credit.accrual import DEFAULT_ALLOCATION_ORDER
+from techfin.credit.grade_policy import grade_levers, load_grade_policy
 from techfin.money import Rounding, quantize, to_decimal
 
 __all__ = [
@@ -89,7 +94,7 @@ class Product:
     name_zh: str
     name_en: str
     titles_any: frozenset[str]
-    max_grade: str | None
+    max_grade: str | None  # derived from grade_policy.yaml (worst grade served; None: no grade)
     sizes: frozenset[str]
     min_years_operating: int
     loss_making_allowed: bool
@@ -118,7 +123,7 @@ class Product:
     allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION_ORDER
 
 
-def _product(raw: Mapping[str, Any]) -> Product:
+def _product(raw: Mapping[str, Any], max_grade: str | None) -> Product:
     code = str(raw["code"])
 
     def bad(msg: str) -> ValueError:
@@ -150,15 +155,14 @@ def _product(raw: Mapping[str, Any]) -> Product:
     share = amount.get("share_of")
     if share is not None and share["basis"] not in AMOUNT_BASES:
         raise bad(f"unknown amount basis {share['basis']!r}")
-    max_grade = raw.get("max_grade")
-    if max_grade is not None:
-        _grade_rank(str(max_grade))
+    if "max_grade" in raw:
+        raise bad("max_grade is no longer a product key: grades live in grade_policy.yaml")
     return Product(
         code=code,
         name_zh=str(raw["name_zh"]),
         name_en=str(raw["name_en"]),
         titles_any=titles,
-        max_grade=None if max_grade is None else str(max_grade),
+        max_grade=max_grade,
         sizes=sizes,
         min_years_operating=int(raw["min_years_operating"]),
         loss_making_allowed=bool(raw["loss_making_allowed"]),
@@ -245,10 +249,16 @@ def load_catalogue() -> Catalogue:
     """The packaged catalogue (``credit/data/products.yaml``), validated on load."""
     text = (resources.files("techfin.credit") / "data" / "products.yaml").read_text("utf-8")
     raw = yaml.safe_load(text)
-    products = tuple(_product(p) for p in raw["products"])
-    codes = [p.code for p in products]
+    codes = [str(p["code"]) for p in raw["products"]]
     if len(set(codes)) != len(codes):
         raise ValueError("products.yaml: duplicate product codes")
+    grades = load_grade_policy()
+    unknown = grades.products() - set(codes)
+    if unknown:
+        raise ValueError(
+            f"grade_policy.yaml names products not in the catalogue: {', '.join(sorted(unknown))}"
+        )
+    products = tuple(_product(p, grades.max_grade(str(p["code"]))) for p in raw["products"])
     return Catalogue(str(raw["version"]), str(raw["source"]), raw["effective_from"], products)
 
 
@@ -342,10 +352,11 @@ def check_product(product: Product, profile: EnterpriseProfile) -> ProductCheck:
     p = product
     if p.titles_any and not (profile.titles & p.titles_any):
         why.append(f"needs one of the titles {', '.join(sorted(p.titles_any))}")
-    if p.max_grade is not None:
+    levers = grade_levers(profile.grade)
+    if p.code not in levers.eligible_products:
         if profile.grade is None:
             why.append(f"needs a tech-flow grade (T1 … {p.max_grade})")
-        elif _grade_rank(profile.grade) > _grade_rank(p.max_grade):
+        else:
             why.append(f"grade {profile.grade} is worse than the product's {p.max_grade}")
     if profile.size not in p.sizes:
         served = ", ".join(s for s in SIZES if s in p.sizes)
@@ -360,7 +371,18 @@ def check_product(product: Product, profile: EnterpriseProfile) -> ProductCheck:
         if r.feature not in profile.features:
             why.append(r.text)
 
-    cap = p.amount_max
+    # The grade's limit multiple scales the product's maximum (never raises it).
+    cap = grade_cap = quantize(p.amount_max * levers.limit_multiple, 2, Rounding.DOWN)
+    if cap < p.amount_max:
+        notes.append(
+            f"grade {profile.grade or 'none'}: at most {levers.limit_multiple} × the product's "
+            f"maximum {_fmt(p.amount_max)} = {_fmt(cap)}"
+        )
+        if cap < p.amount_min:
+            why.append(
+                f"the grade's maximum {_fmt(cap)} is below the product's minimum "
+                f"{_fmt(p.amount_min)}"
+            )
     if p.amount_share_basis is not None and p.amount_share is not None:
         basis_value = getattr(profile, p.amount_share_basis)
         if basis_value is None:
@@ -380,7 +402,13 @@ def check_product(product: Product, profile: EnterpriseProfile) -> ProductCheck:
         if amount < p.amount_min:
             why.append(f"amount {_fmt(amount)} is below the minimum {_fmt(p.amount_min)}")
         elif amount > cap:
-            why.append(f"amount {_fmt(amount)} is above the maximum {_fmt(cap)}")
+            by_grade = ""
+            if cap == grade_cap < p.amount_max:
+                by_grade = (
+                    f" (grade {profile.grade or 'none'}: {levers.limit_multiple} × the "
+                    f"product's maximum {_fmt(p.amount_max)})"
+                )
+            why.append(f"amount {_fmt(amount)} is above the maximum {_fmt(cap)}{by_grade}")
     if profile.requested_term_months is not None:
         t = profile.requested_term_months
         if not p.term_min_months <= t <= p.term_max_months:

@@ -5,10 +5,12 @@ each indicator's value falls in a band worth 0–100 points; a dimension is the 
 of its indicators; the score (0–100) is the mean of the dimensions weighted by the
 enterprise's stage (start-up / growth / mature — a start-up's equity backing and team weigh
 more, a mature firm's financials more). Negative-list hits cap the score or force T10. The
-grade comes from score cut-offs, and each grade carries its policy levers (eligible products,
-limit multiple, pricing adjustment, approval route). Indicators, weights, bands, cut-offs and
-levers are versioned data (``data/tech_scorecard_v1.yaml``, all unconfirmed defaults: no
-official text fixes them), and every result records the rule id and version it applied.
+grade comes from score cut-offs. What a grade means for credit (eligible products, limit
+multiple, pricing adjustment, authority, approval route) is credit policy, not the rating's:
+it lives in ``techfin.credit.grade_policy`` (decision 0608) and the faces compose it.
+Indicators, weights, bands and cut-offs are versioned data (``data/tech_scorecard_v1.yaml``,
+all unconfirmed defaults: no official text fixes them), and every result records the rule id
+and version it applied.
 
 Reasons: each indicator's contribution is ``stage weight × indicator weight × (points −
 neutral)``, neutral = 50; the largest positive contributions are the reasons up, the most
@@ -51,7 +53,6 @@ class ExpertRating:
     reasons_up: list[Reason]
     reasons_down: list[Reason]
     knockouts: list[str]
-    policy: dict[str, Any]
     rule_id: str
     rule_version: str
     missing: list[str] = field(default_factory=list)
@@ -83,9 +84,10 @@ def check_rules(rules: Mapping[str, Any]) -> None:
     cut = [float(g["min_score"]) for g in rules["grades"]]
     if cut != sorted(cut, reverse=True) or cut[-1] != 0:
         raise ValueError("grade cut-offs must decrease from T1 and end at 0")
-    grades = {g["grade"] for g in rules["grades"]}
-    if set(rules["policy_levers"]) != grades:
-        raise ValueError("every grade needs its policy levers")
+    if "policy_levers" in rules:
+        raise ValueError(
+            "policy_levers are credit policy: they live in credit/data/grade_policy.yaml"
+        )
 
 
 def _band_points(value: float, bands: list[Mapping[str, Any]]) -> float:
@@ -192,7 +194,6 @@ def rate_expert(
         reasons_up=up[:n_reasons],
         reasons_down=down[:n_reasons],
         knockouts=knockouts,
-        policy=dict(r["policy_levers"][grade]),
         rule_id=str(r["id"]),
         rule_version=str(r["version"]),
         missing=missing,

@@ -16,6 +16,7 @@ import importlib
 from decimal import Decimal
 from typing import Any
 
+from techfin.credit.grade_policy import grade_levers
 from techfin.credit.pricing import LprTable
 from techfin.money import ZERO, quantize, to_decimal
 from techfin.services.origination_policy import Policy
@@ -119,7 +120,7 @@ def rating_part(profile: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "reasons_down": [f"{x.feature} ({x.points:.0f} pts)" for x in r.reasons_down],
         "knockouts": r.knockouts,
         "missing_features": r.missing,
-        "approval_route": r.policy.get("approval_route"),
+        "approval_route": grade_levers(r.grade).approval_route,
         "rule": f"{r.rule_id} {r.rule_version}",
         "basis": "expert tech-flow scorecard on the consented hub profile",
     }

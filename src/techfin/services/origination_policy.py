@@ -8,7 +8,9 @@ committee). The guidance fixes no amounts: every number in the policy file is a 
 
 - exposure (敞口) = amount − Σ low-risk collateral × its haircut, never below zero;
 - delegated authority on exposure = base (the branch's `delegated_limits["exposure_yuan"]`,
-  else the policy default for its kind) × grade factor × product factor;
+  else the policy default for its kind) × grade factor × product factor; the grade factor is
+  the grade policy's `authority_factor` (``credit/data/grade_policy.yaml``, decision 0608)
+  unless the branch's own limits give one;
 - routing climbs from the application's branch through its parents; the first level whose
   authority covers the exposure decides; above the head office it goes to the credit committee;
 - the credit committee decides once a quorum (chair included) has voted: the chair's reject is a
@@ -28,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from techfin.credit.grade_policy import grade_levers
 from techfin.money import ZERO, Rounding, quantize, to_decimal
 
 GRADES = tuple(f"T{i}" for i in range(1, 11))
@@ -70,8 +73,12 @@ def _check(raw: Mapping[str, Any]) -> None:
         raise ValueError("approval_policy.yaml: majority must be in [0.5, 1)")
     for kind in ("tech_subbranch", "branch", "head_office"):
         to_decimal(raw["delegated_authority"]["by_branch_kind"][kind])
-    for g in raw["delegated_authority"]["grade_factor"]:
-        grade_rank(str(g))
+    for key in ("grade_factor", "ungraded_factor"):
+        if key in raw["delegated_authority"]:
+            raise ValueError(
+                f"approval_policy.yaml: delegated_authority.{key} moved to grade_policy.yaml "
+                "(authority_factor, decision 0608)"
+            )
 
 
 @cache
@@ -138,12 +145,13 @@ def authority(level: Level, grade: str | None, product: str, policy: Policy) -> 
     if base_raw is None:
         base_raw = rules["by_branch_kind"].get(level.kind, 0)
     base = to_decimal(base_raw, "exposure_yuan")
-    grade_factors = {**rules["grade_factor"], **(limits.get("grade_factor") or {})}
     product_factors = {**rules["product_factor"], **(limits.get("product_factor") or {})}
-    if grade is None:
-        gf = to_decimal(rules["ungraded_factor"])
-    else:
-        gf = to_decimal(grade_factors.get(grade, 1))
+    # The grade's factor comes from the grade policy (decision 0608); a branch's own
+    # `delegated_limits.grade_factor` wins for that branch.
+    gf = grade_levers(grade).authority_factor
+    own = limits.get("grade_factor") or {}
+    if grade is not None and grade in own:
+        gf = to_decimal(own[grade], "grade_factor")
     pf = to_decimal(product_factors.get(product, 1))
     return quantize(base * gf * pf, 2, Rounding.DOWN)
 

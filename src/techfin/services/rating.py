@@ -6,9 +6,10 @@ and grade overrides.
   when the institution has an approved *champion* statistical model for the enterprise's stage
   (or for `all`) — its PD blended with the expert PD (`techfin.rating.blend`). Approved
   *challengers* are scored in shadow and kept with the rating. The grade's policy levers
-  (eligible products, limit multiple, pricing adjustment, approval route) are looked up in
-  the rating engineer's rule file. Every stored rating records the expert rule id@version,
-  the feature catalogue id@version and the model name@version it used.
+  (eligible products, limit multiple, pricing adjustment, authority factor, approval route)
+  are looked up in credit's grade policy, the one file pricing and origination apply (0608).
+  Every stored rating records the expert rule id@version, the feature catalogue id@version
+  and the model name@version it used.
 * **Model versions** (`submit_model` → `decide_model` → `set_model_role`): the fitted model's
   JSON, its training-data hash, features and metrics, the developer; an independent validator
   approves or rejects (maker-checker: the developer never can). Only approved models can be
@@ -69,12 +70,23 @@ def grades() -> list[str]:
 
 
 def policy_levers(grade: str) -> dict[str, Any]:
-    """The grade's policy levers from the expert scorecard's rule file (``policy_levers``):
-    eligible products, limit multiple, pricing adjustment (bp), approval route."""
-    levers = _rules()["policy_levers"]
-    if grade not in levers:
-        raise ValidationFailed(f"grade must be one of {', '.join(levers)}", field="grade")
-    return {"grade": grade, **levers[grade]}
+    """What the grade means for credit, from the one grade policy that pricing, product
+    eligibility and origination authority also read (``credit/data/grade_policy.yaml``,
+    decision 0608): eligible products (codes and names), limit multiple, pricing adjustment
+    (bp), authority factor and the approval route derived from them."""
+    from techfin.credit.grade_policy import load_grade_policy
+    from techfin.credit.products import get_product
+
+    if grade not in grades():
+        raise ValidationFailed(f"grade must be one of {', '.join(grades())}", field="grade")
+    policy = load_grade_policy()
+    view = policy.levers(grade).to_dict()
+    view["products"] = [
+        {"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en}
+        for p in map(get_product, view["eligible_products"])
+    ]
+    view["source"] = policy.ref
+    return view
 
 
 def rule_ref() -> str:

@@ -163,14 +163,8 @@ DYNAMIC = [
     _("up"),
     _("down"),
     _("all"),
-    _("branch_fast_track"),
-    _("branch"),
-    _("head_office_review"),
-    _("head_office_committee"),
+    # approval routes derived by credit.grade_policy (decision 0608)
+    _("delegated"),
+    _("committee"),
     _("decline"),
-    _("credit_loan"),
-    _("ip_pledge"),
-    _("loan_equity_linkage"),
-    _("revolving"),
-    _("guaranteed_loan"),
 ]
