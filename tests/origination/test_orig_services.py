@@ -84,6 +84,8 @@ def test_whole_path_to_a_loan_with_its_schedule(world):
     # the credit file's grade levers are the grade policy's (decision 0608)
     levers = grade_levers(app["file"]["rating"]["grade"])
     assert app["file"]["rating"]["approval_route"] == levers.approval_route
+    assert app["file"]["rating"]["grade_policy"] == "grade_policy@grade-policy-2026.1"
+    assert app["file"]["pricing"]["grade_policy"] == "grade_policy@grade-policy-2026.1"
     assert Decimal(app["file"]["pricing"]["grade_adjustment"]) == Decimal(
         levers.pricing_adjustment_bp
     ) / Decimal(10_000)

@@ -59,6 +59,7 @@ def test_pricing_adjustment_shown_is_what_pricing_applies(grade: str) -> None:
         grade=grade,
     )
     assert quote.grade_adjustment == D(shown) / D(10_000)
+    assert quote.to_dict()["grade_policy"] == rating.policy_levers(grade)["source"]
 
 
 @pytest.mark.parametrize("grade", GRADES)

@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from techfin.credit.grade_policy import GRADES, grade_levers
+from techfin.credit.grade_policy import GRADES, grade_levers, load_grade_policy
 from techfin.money import ZERO, Rounding, quantize, to_decimal
 
 __all__ = [
@@ -421,6 +421,8 @@ class PricingQuote:
     grade: str | None
     grade_adjustment: Decimal | None
     indicative_rate: Decimal | None
+    # the grade policy the adjustment came from (``grade_policy@<version>``); None: no grade
+    grade_policy: str | None = None
 
     @property
     def floor_parts(self) -> list[tuple[str, Decimal]]:
@@ -464,6 +466,7 @@ class PricingQuote:
             "annual_subsidy_amount": str(self.annual_subsidy_amount),
             "grade": self.grade,
             "grade_adjustment": s(self.grade_adjustment),
+            "grade_policy": self.grade_policy,
             "indicative_rate": s(self.indicative_rate),
         }
 
@@ -552,4 +555,5 @@ def price_loan(
         grade=grade,
         grade_adjustment=adj,
         indicative_rate=indicative,
+        grade_policy=None if grade is None else load_grade_policy().ref,
     )

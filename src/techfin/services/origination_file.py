@@ -16,7 +16,7 @@ import importlib
 from decimal import Decimal
 from typing import Any
 
-from techfin.credit.grade_policy import grade_levers
+from techfin.credit.grade_policy import grade_levers, load_grade_policy
 from techfin.credit.pricing import LprTable
 from techfin.money import ZERO, quantize, to_decimal
 from techfin.services.origination_policy import Policy
@@ -121,6 +121,7 @@ def rating_part(profile: dict[str, Any], today: dt.date) -> dict[str, Any]:
         "knockouts": r.knockouts,
         "missing_features": r.missing,
         "approval_route": grade_levers(r.grade).approval_route,
+        "grade_policy": load_grade_policy().ref,
         "rule": f"{r.rule_id} {r.rule_version}",
         "basis": "expert tech-flow scorecard on the consented hub profile",
     }
