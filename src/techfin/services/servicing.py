@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy import func, select
@@ -838,26 +838,43 @@ def _reversal_dict(r: SvcReversalRequest, session: Session | None = None) -> dic
     return out
 
 
+Checked = TypeVar("Checked", SvcReversalRequest, SvcSubsidyAgreement, SvcWriteOffRequest)
+
+
+def _pending_for_checker(
+    session: Session,
+    actor: Actor,
+    model: type[Checked],
+    row_id: int,
+    what: str,
+    maker_of: str,
+    note: str,
+) -> Checked:
+    """The maker-checker step every servicing request shares: the pending request of the
+    caller's institution (another's is not found), decided by someone other than its maker; the
+    checker, time and note are recorded on it."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} not found")
+    require_institution(actor, row.institution_id, what)
+    if row.requested_by is not None and row.requested_by == actor.user_id:
+        raise Forbidden(f"the maker of a {maker_of} cannot approve or reject it (maker-checker)")
+    if row.status != "pending":
+        raise Conflict(f"{what} is {row.status}", field="status")
+    row.checked_by, row.checked_at, row.check_note = actor.user_id or None, _now(), note
+    return row
+
+
 def decide_reversal(
     db: Database, actor: Actor, request_id: int, *, approve: bool, note: str = ""
 ) -> dict[str, Any]:
     """The checker approves (the reversal event is written) or rejects; never the maker."""
     require_role(actor, CHECKERS, "deciding a reversal")
     with db.transaction() as session:
-        req = session.get(SvcReversalRequest, request_id)
-        if req is None:
-            raise NotFound("reversal request not found")
-        require_institution(actor, req.institution_id, "reversal request")
-        if req.requested_by is not None and req.requested_by == actor.user_id:
-            raise Forbidden("the maker of a reversal cannot approve or reject it (maker-checker)")
-        if req.status != "pending":
-            raise Conflict(f"reversal request is {req.status}", field="status")
-        loan = _loan(session, actor, req.loan_id, lock=True)
-        req.checked_by, req.checked_at = (
-            actor.user_id or None,
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        req = _pending_for_checker(
+            session, actor, SvcReversalRequest, request_id, "reversal request", "reversal", note
         )
-        req.check_note = note
+        loan = _loan(session, actor, req.loan_id, lock=True)
         if not approve:
             req.status = "rejected"
             audit.record(
@@ -1070,18 +1087,16 @@ def decide_subsidy(
     at a time, and the approved one governs the loan's interest from disbursement."""
     require_role(actor, SUBSIDY_CHECKERS, "deciding an interest subsidy")
     with db.transaction() as session:
-        row = session.get(SvcSubsidyAgreement, agreement_id)
-        if row is None:
-            raise NotFound("subsidy agreement not found")
-        require_institution(actor, row.institution_id, "subsidy agreement")
-        if row.requested_by is not None and row.requested_by == actor.user_id:
-            raise Forbidden(
-                "the maker of a subsidy agreement cannot approve or reject it (maker-checker)"
-            )
-        if row.status != "pending":
-            raise Conflict(f"subsidy agreement is {row.status}", field="status")
+        row = _pending_for_checker(
+            session,
+            actor,
+            SvcSubsidyAgreement,
+            agreement_id,
+            "subsidy agreement",
+            "subsidy agreement",
+            note,
+        )
         loan = _loan(session, actor, row.loan_id, lock=True)
-        row.checked_by, row.checked_at, row.check_note = actor.user_id or None, _now(), note
         if not approve:
             row.status = "rejected"
             audit.record(
@@ -1903,16 +1918,10 @@ def decide_write_off(
     rules = write_off_rules()
     require_role(actor, rules["checker_roles"], "deciding a write-off")
     with db.transaction() as session:
-        req = session.get(SvcWriteOffRequest, request_id)
-        if req is None:
-            raise NotFound("write-off request not found")
-        require_institution(actor, req.institution_id, "write-off request")
-        if req.requested_by is not None and req.requested_by == actor.user_id:
-            raise Forbidden("the maker of a write-off cannot approve or reject it (maker-checker)")
-        if req.status != "pending":
-            raise Conflict(f"write-off request is {req.status}", field="status")
+        req = _pending_for_checker(
+            session, actor, SvcWriteOffRequest, request_id, "write-off request", "write-off", note
+        )
         loan = _loan(session, actor, req.loan_id, lock=True)
-        req.checked_by, req.checked_at, req.check_note = actor.user_id or None, _now(), note
         if not approve:
             req.status = "rejected"
             audit.record(
