@@ -8,9 +8,14 @@ services, never through these generic checks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
 
 from techfin.services.context import Actor, Role
 from techfin.services.errors import Forbidden, NotFound
+
+Row = TypeVar("Row", bound=Any)
 
 
 def require_role(actor: Actor, roles: Iterable[Role], action: str) -> None:
@@ -28,3 +33,13 @@ def require_institution(actor: Actor, institution_id: int | None, what: str) -> 
         return
     if institution_id is None or actor.institution_id != institution_id:
         raise NotFound(f"{what} not found")
+
+
+def owned(session: Session, actor: Actor, model: type[Row], row_id: int, what: str) -> Row:
+    """The row `row_id` of `model`, if it belongs to the caller's institution; otherwise (missing,
+    or another tenant's) `NotFound` "<what> not found". The model has an `institution_id`."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} not found")
+    require_institution(actor, row.institution_id, what)
+    return row

@@ -28,9 +28,9 @@ from techfin.ip.disposal import (
 )
 from techfin.money import cents, quantize
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_role
 from techfin.services.context import Actor, Role
-from techfin.services.errors import Conflict, NotFound, ValidationFailed
+from techfin.services.errors import Conflict, ValidationFailed
 from techfin.services.ip_pledges import end_pledge
 from techfin.services.ip_valuation import latest_accepted, record_agency_outcome
 from techfin.store.db import Database
@@ -84,10 +84,7 @@ def open_disposal(
     if exposure <= 0:
         raise ValidationFailed("exposure must be positive", field="exposure")
     with db.transaction() as session:
-        pledge = session.get(IpPledge, pledge_id)
-        if pledge is None:
-            raise NotFound("pledge not found")
-        require_institution(actor, pledge.institution_id, "pledge")
+        pledge = owned(session, actor, IpPledge, pledge_id, "pledge")
         if pledge.status != "registered":
             raise Conflict("only a registered pledge can be disposed of", field="pledge_id")
         basis = valuation if valuation is not None else _pool_value(session, pledge)
@@ -131,10 +128,7 @@ def open_disposal(
 
 
 def _own(session: Session, actor: Actor, disposal_id: int) -> IpDisposal:
-    disposal = session.get(IpDisposal, disposal_id)
-    if disposal is None:
-        raise NotFound("disposal not found")
-    require_institution(actor, disposal.institution_id, "disposal")
+    disposal = owned(session, actor, IpDisposal, disposal_id, "disposal")
     return disposal
 
 

@@ -36,7 +36,7 @@ from techfin.ip.pledge import (
 from techfin.ip.status import derive_status
 from techfin.money import cents
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_role
 from techfin.services.context import Actor, Role
 from techfin.services.eod import step
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -188,10 +188,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _own_pledge(session: Session, actor: Actor, pledge_id: int) -> IpPledge:
-    pledge = session.get(IpPledge, pledge_id)
-    if pledge is None:
-        raise NotFound("pledge not found")
-    require_institution(actor, pledge.institution_id, "pledge")
+    pledge = owned(session, actor, IpPledge, pledge_id, "pledge")
     return pledge
 
 
@@ -736,10 +733,7 @@ def alert_queue(db: Database, actor: Actor, status: str | None = None) -> list[d
 
 
 def _own_alert(session: Session, actor: Actor, alert_id: int) -> IpAlert:
-    alert = session.get(IpAlert, alert_id)
-    if alert is None:
-        raise NotFound("alert not found")
-    require_institution(actor, alert.institution_id, "alert")
+    alert = owned(session, actor, IpAlert, alert_id, "alert")
     return alert
 
 

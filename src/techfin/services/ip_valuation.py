@@ -24,7 +24,7 @@ from techfin.ip import valuation as ipv
 from techfin.ip.status import derive_status
 from techfin.money import cents
 from techfin.services import audit, experts
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_role
 from techfin.services.context import Actor, InstitutionKind, Role
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from techfin.services.ip_registry import find_patent, ip_policy, load_domain, policy_version
@@ -446,10 +446,7 @@ def decide_valuation(
     if not reason.strip():
         raise ValidationFailed("give a reason", field="reason")
     with db.transaction() as session:
-        v = session.get(IpValuation, valuation_id)
-        if v is None:
-            raise NotFound("valuation not found")
-        require_institution(actor, v.institution_id, "valuation")
+        v = owned(session, actor, IpValuation, valuation_id, "valuation")
         if v.status != "submitted":
             raise Conflict(f"valuation {valuation_id} is {v.status}, not submitted", field="status")
         if v.prepared_by is not None and v.prepared_by == actor.user_id:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from techfin.money import ZERO, to_decimal
 from techfin.services import audit, floating, market
 from techfin.services import experts as expert_registry
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_institution, require_role
 from techfin.services.consent import Purpose, checked_read
 from techfin.services.context import Actor, Role
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -105,10 +105,7 @@ def _business_day(session: Session, institution_id: int) -> dt.date:
 
 
 def _app(session: Session, actor: Actor, application_id: int) -> Application:
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound("application not found")
-    require_institution(actor, app.institution_id, "application")
+    app = owned(session, actor, Application, application_id, "application")
     return app
 
 
@@ -1270,10 +1267,7 @@ def make_contract(db: Database, actor: Actor, application_id: int) -> dict[str, 
 
 
 def _contract(session: Session, actor: Actor, contract_id: int) -> Contract:
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound("contract not found")
-    require_institution(actor, contract.institution_id, "contract")
+    contract = owned(session, actor, Contract, contract_id, "contract")
     return contract
 
 
@@ -1514,10 +1508,7 @@ def check_disbursement(
     require_role(actor, [Role.RISK_MANAGER], "checking a disbursement")
     why = _reason(reason)
     with db.transaction() as session:
-        d = session.get(Disbursement, disbursement_id)
-        if d is None:
-            raise NotFound("disbursement not found")
-        require_institution(actor, d.institution_id, "disbursement")
+        d = owned(session, actor, Disbursement, disbursement_id, "disbursement")
         contract = _contract(session, actor, d.contract_id)
         app = session.get(Application, contract.application_id)
         assert app is not None
@@ -1724,10 +1715,7 @@ def set_tech_quota(
     if value < 0 or period_end < period_start:
         raise ValidationFailed("a quota is a non-negative amount over a period", field="amount")
     with db.transaction() as session:
-        b = session.get(Branch, branch_id)
-        if b is None:
-            raise NotFound("branch not found")
-        require_institution(actor, b.institution_id, "branch")
+        b = owned(session, actor, Branch, branch_id, "branch")
         q = TechQuota(
             institution_id=b.institution_id,
             branch_id=b.id,
@@ -1750,10 +1738,7 @@ def set_tech_quota(
 def quota_usage(db: Database, actor: Actor, branch_id: int) -> list[dict[str, Any]]:
     require_role(actor, BANK_STAFF, "reading quota usage")
     with db.read() as session:
-        b = session.get(Branch, branch_id)
-        if b is None:
-            raise NotFound("branch not found")
-        require_institution(actor, b.institution_id, "branch")
+        owned(session, actor, Branch, branch_id, "branch")
         out = []
         for q in session.scalars(
             select(TechQuota).where(TechQuota.branch_id == branch_id).order_by(TechQuota.id)
@@ -1806,10 +1791,7 @@ def record_fund_use(
     except ValueError as exc:
         raise ValidationFailed(str(exc), field="category") from exc
     with db.transaction() as session:
-        loan = session.get(Loan, loan_id)
-        if loan is None:
-            raise NotFound("loan not found")
-        require_institution(actor, loan.institution_id, "loan")
+        loan = owned(session, actor, Loan, loan_id, "loan")
         today = _business_day(session, loan.institution_id)
         if today < loan.start_date:  # the business date was set back by hand
             raise Conflict(
@@ -1923,10 +1905,7 @@ def loan_view(session: Session, loan: Loan) -> dict[str, Any]:
 def get_loan(db: Database, actor: Actor, loan_id: int) -> dict[str, Any]:
     require_role(actor, BANK_STAFF, "reading a loan")
     with db.read() as session:
-        loan = session.get(Loan, loan_id)
-        if loan is None:
-            raise NotFound("loan not found")
-        require_institution(actor, loan.institution_id, "loan")
+        loan = owned(session, actor, Loan, loan_id, "loan")
         return loan_view(session, loan)
 
 

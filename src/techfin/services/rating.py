@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from techfin.enterprises.features import jsonable
 from techfin.money import Rounding, quantize
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_role
 from techfin.services.context import Actor, Role
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from techfin.services.rating_features import features_in_session
@@ -379,10 +379,7 @@ def rate_enterprise(
 
 
 def _own_rating(session: Session, actor: Actor, rating_id: int) -> EnterpriseRating:
-    r = session.get(EnterpriseRating, rating_id)
-    if r is None:
-        raise NotFound("rating not found")
-    require_institution(actor, r.institution_id, "rating")
+    r = owned(session, actor, EnterpriseRating, rating_id, "rating")
     return r
 
 
@@ -486,10 +483,7 @@ def submit_model(
 
 
 def _own_model(session: Session, actor: Actor, model_id: int) -> RatingModelVersion:
-    m = session.get(RatingModelVersion, model_id)
-    if m is None:
-        raise NotFound("model version not found")
-    require_institution(actor, m.institution_id, "model version")
+    m = owned(session, actor, RatingModelVersion, model_id, "model version")
     return m
 
 
@@ -635,10 +629,7 @@ def decide_override(
     """A second person approves (the rating's final grade changes) or rejects."""
     require_role(actor, OVERRIDE_CHECKERS, "deciding a grade override")
     with db.transaction() as session:
-        o = session.get(RatingOverride, override_id)
-        if o is None:
-            raise NotFound("override not found")
-        require_institution(actor, o.institution_id, "override")
+        o = owned(session, actor, RatingOverride, override_id, "override")
         if o.status != "pending":
             raise Conflict(f"override {override_id} is {o.status}, not pending", field="status")
         if o.requested_by == actor.username or (

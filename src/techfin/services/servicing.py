@@ -41,7 +41,7 @@ from techfin.credit.pricing import LprTable, repricing_dates
 from techfin.credit.products import Product, get_product
 from techfin.credit.schedule import Method, RateChange, Schedule, Subsidy, Terms
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_institution, require_role
 from techfin.services.context import Actor, Role
 from techfin.services.eod import step as eod_step
 from techfin.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -853,16 +853,26 @@ def _pending_for_checker(
     """The maker-checker step every servicing request shares: the pending request of the
     caller's institution (another's is not found), decided by someone other than its maker; the
     checker, time and note are recorded on it."""
-    row = session.get(model, row_id)
-    if row is None:
-        raise NotFound(f"{what} not found")
-    require_institution(actor, row.institution_id, what)
+    row = owned(session, actor, model, row_id, what)
     if row.requested_by is not None and row.requested_by == actor.user_id:
         raise Forbidden(f"the maker of a {maker_of} cannot approve or reject it (maker-checker)")
     if row.status != "pending":
         raise Conflict(f"{what} is {row.status}", field="status")
     row.checked_by, row.checked_at, row.check_note = actor.user_id or None, _now(), note
     return row
+
+
+def _reject(
+    session: Session,
+    actor: Actor,
+    row: SvcReversalRequest | SvcSubsidyAgreement | SvcWriteOffRequest,
+    loan: Loan,
+    command: str,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """The checker rejects a pending request: its status, and the audit entry with the note."""
+    row.status = "rejected"
+    audit.record(session, actor, command, f"loan:{loan.id}", reason=row.check_note, after=after)
 
 
 def decide_reversal(
@@ -876,10 +886,7 @@ def decide_reversal(
         )
         loan = _loan(session, actor, req.loan_id, lock=True)
         if not approve:
-            req.status = "rejected"
-            audit.record(
-                session, actor, "servicing.reversal_rejected", f"loan:{loan.id}", reason=note
-            )
+            _reject(session, actor, req, loan, "servicing.reversal_rejected")
             return _reversal_dict(req)
         row = SvcEvent(
             institution_id=loan.institution_id,
@@ -1098,15 +1105,7 @@ def decide_subsidy(
         )
         loan = _loan(session, actor, row.loan_id, lock=True)
         if not approve:
-            row.status = "rejected"
-            audit.record(
-                session,
-                actor,
-                "servicing.subsidy_rejected",
-                f"loan:{loan.id}",
-                reason=note,
-                after={"agreement": row.id},
-            )
+            _reject(session, actor, row, loan, "servicing.subsidy_rejected", {"agreement": row.id})
             return _subsidy_dict(row, session)
         if loan.status != "active":
             raise Conflict(
@@ -1754,10 +1753,7 @@ def sign_off_class(
     """Review and sign-off of a proposed class by another user (maker-checker)."""
     require_role(actor, [Role.RISK_MANAGER, Role.APPROVER], "signing off a risk class")
     with db.transaction() as session:
-        row = session.get(SvcClassification, classification_id)
-        if row is None:
-            raise NotFound("classification not found")
-        require_institution(actor, row.institution_id, "classification")
+        row = owned(session, actor, SvcClassification, classification_id, "classification")
         if row.proposed_by is not None and row.proposed_by == actor.user_id:
             raise Forbidden("the proposer cannot sign off their own classification")
         if row.status != "proposed":
@@ -1923,15 +1919,7 @@ def decide_write_off(
         )
         loan = _loan(session, actor, req.loan_id, lock=True)
         if not approve:
-            req.status = "rejected"
-            audit.record(
-                session,
-                actor,
-                "servicing.write_off_rejected",
-                f"loan:{loan.id}",
-                reason=note,
-                after={"request": req.id},
-            )
+            _reject(session, actor, req, loan, "servicing.write_off_rejected", {"request": req.id})
             return _write_off_dict(req, session)
         if loan.status != "active":
             raise Conflict(f"the loan is {loan.status}", field="loan")

@@ -25,7 +25,7 @@ from techfin.credit import fund_use
 from techfin.credit import warnings as ew
 from techfin.credit.classification import RiskClass
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_role
 from techfin.services.consent import Purpose, live_consent, system_read
 from techfin.services.context import Actor, InstitutionKind, Role
 from techfin.services.eod import step
@@ -881,10 +881,7 @@ def complete_task(db: Database, actor: Actor, task_id: int, note: str) -> dict[s
     require_role(actor, MONITORS, "completing a task")
     why = _reason(note, "note")
     with db.transaction() as session:
-        row = session.get(SvcTask, task_id)
-        if row is None:
-            raise NotFound("task not found")
-        require_institution(actor, row.institution_id, "task")
+        row = owned(session, actor, SvcTask, task_id, "task")
         if row.status != "open":
             raise Conflict(f"task is {row.status}", field="status")
         row.status, row.note = "done", why
@@ -963,10 +960,7 @@ def remove_from_watch(db: Database, actor: Actor, watch_id: int, *, reason: str)
     require_role(actor, [Role.RISK_MANAGER], "removing from the watch list")
     why = _reason(reason)
     with db.transaction() as session:
-        row = session.get(SvcWatch, watch_id)
-        if row is None:
-            raise NotFound("watch-list entry not found")
-        require_institution(actor, row.institution_id, "watch-list entry")
+        row = owned(session, actor, SvcWatch, watch_id, "watch-list entry")
         if row.removed_on is not None:
             raise Conflict("already removed", field="status")
         row.removed_on = business_date(session, row.institution_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from techfin.services import audit
-from techfin.services.authz import require_institution, require_role
+from techfin.services.authz import owned, require_institution, require_role
 from techfin.services.context import Actor, BranchKind, InstitutionKind, Role
 from techfin.services.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from techfin.services.security import hash_password, new_token, token_digest, verify_password
@@ -270,10 +270,7 @@ def list_users(db: Database, actor: Actor) -> list[UserView]:
 def get_user(db: Database, actor: Actor, user_id: int) -> UserView:
     require_role(actor, [Role.ADMIN], "reading a user")
     with db.read() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("user not found")
-        require_institution(actor, user.institution_id, "user")
+        user = owned(session, actor, User, user_id, "user")
         return view(session, user)
 
 
